@@ -1,0 +1,43 @@
+# Two commands for people: `make run` and `make test`. The rest are their parts.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+
+.PHONY: run test install lint test-sqlite test-postgres campaign bench messages clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python scripts/run.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
+
+test-sqlite: $(STAMP)
+	$(BIN)/pytest -m "not postgres" -p no:cacheprovider
+
+test-postgres: $(STAMP)
+	DATABASE_URL=$(PG_URL) $(BIN)/pytest -m postgres -p no:cacheprovider
+
+test: lint test-sqlite test-postgres
+
+campaign: $(STAMP)
+	$(BIN)/python bench/campaign.py
+
+bench: $(STAMP)
+	$(BIN)/python bench/run_all.py
+
+messages: $(STAMP)
+	$(BIN)/python scripts/messages.py
+
+clean:
+	rm -rf $(VENV) var/*.sqlite3

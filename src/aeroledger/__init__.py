@@ -1,0 +1,1 @@
+"""Aeroledger: billing for flight schools and aviation clubs, with a bexio integration."""

@@ -1,0 +1,3 @@
+app_name = "bexio_masterdata"
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+app_name = "bexio_transfer"
+
+urlpatterns: list = []

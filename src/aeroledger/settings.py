@@ -1,0 +1,190 @@
+"""Settings, read from the environment (see README "Configuration").
+
+Without any environment the project runs as a local demo: SQLite under var/, a secret key and a
+Fernet key generated once into var/, and the bexio sandbox on 127.0.0.1:8765 as "bexio".
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = BASE_DIR.parent.parent
+VAR_DIR = Path(os.environ.get("AEROLEDGER_VAR_DIR", PROJECT_DIR / "var"))
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    return default if value is None else value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _local_secret(filename: str, make) -> str:
+    """A secret generated once and kept in var/, for the local demo only."""
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    path = VAR_DIR / filename
+    if not path.exists():
+        path.write_text(make())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+DEBUG = _env_bool("DEBUG", False)
+
+SECRET_KEY = os.environ.get("SECRET_KEY") or _local_secret(
+    "secret_key", lambda: __import__("secrets").token_urlsafe(50)
+)
+
+# Tokens at rest: MultiFernet over these keys, newest first (see `aeroledger rotate_fernet_key`).
+AEROLEDGER_FERNET_KEYS = [
+    k.strip()
+    for k in (
+        os.environ.get("AEROLEDGER_FERNET_KEYS")
+        or _local_secret(
+            "fernet_keys", lambda: __import__("cryptography.fernet").fernet.Fernet.generate_key().decode()
+        )
+    ).split(",")
+    if k.strip()
+]
+
+ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")]
+CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "django_tasks",
+    "django_tasks_db",
+    "aeroledger.tenancy",
+    "aeroledger.members",
+    "aeroledger.flights",
+    "aeroledger.billing",
+    "aeroledger.bexio_link.connection",
+    "aeroledger.bexio_link.masterdata",
+    "aeroledger.bexio_link.transfer",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "aeroledger.tenancy.middleware.UserLanguageMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "aeroledger.urls"
+WSGI_APPLICATION = "aeroledger.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "aeroledger.tenancy.context_processors.navigation",
+            ],
+        },
+    }
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'aeroledger.sqlite3'}",
+        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Several processes (web, worker) share the file: wait for locks, take the write lock up front.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 30,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("AEROLEDGER_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default", "bexio"],
+    }
+}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("de", _("German")), ("fr", _("French")), ("it", _("Italian"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = "Europe/Zurich"
+# Swiss formats for every language: see aeroledger/formats/.
+FORMAT_MODULE_PATH = ["aeroledger.formats"]
+USE_THOUSAND_SEPARATOR = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if not DEBUG
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "aeroledger@localhost")
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = _env_bool("SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = _env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+# --- bexio -------------------------------------------------------------------------------------
+# The sandbox (bexio-sandbox, started by `make run`) is the default "bexio". For real bexio set
+# BEXIO_AUTH_ISSUER=https://auth.bexio.com/realms/bexio, BEXIO_API_BASE=https://api.bexio.com and
+# the app's BEXIO_CLIENT_ID / BEXIO_CLIENT_SECRET from developer.bexio.com.
+BEXIO_SANDBOX_URL = os.environ.get("BEXIO_SANDBOX_URL", "http://127.0.0.1:8765")
+BEXIO_AUTH_ISSUER = os.environ.get("BEXIO_AUTH_ISSUER", f"{BEXIO_SANDBOX_URL}/realms/bexio")
+BEXIO_API_BASE = os.environ.get("BEXIO_API_BASE", BEXIO_SANDBOX_URL)
+BEXIO_CLIENT_ID = os.environ.get("BEXIO_CLIENT_ID", "aeroledger-demo")
+BEXIO_CLIENT_SECRET = os.environ.get("BEXIO_CLIENT_SECRET", "aeroledger-demo-secret")
+# Where bexio sends the browser back to; must be registered at bexio exactly.
+AEROLEDGER_BASE_URL = os.environ.get("AEROLEDGER_BASE_URL", "http://127.0.0.1:8000")
+BEXIO_TIMEOUT_S = float(os.environ.get("BEXIO_TIMEOUT_S", "30"))
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
+}
