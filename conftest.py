@@ -34,3 +34,20 @@ def pytest_collection_modifyitems(config, items):
         skip = pytest.mark.skip(reason=f"PostgreSQL unreachable: {exc}")
         for item in items:
             item.add_marker(skip)
+
+
+# --- bexio sandbox (src/bexio_sandbox): one server per session, reset before each test ----------
+@pytest.fixture(scope="session")
+def bexio_sandbox():
+    """A running bexio-sandbox (background thread, free port): `.url`, `.issuer`, `.token()`, ..."""
+    from bexio_sandbox.testing import running_sandbox
+
+    with running_sandbox() as handle:
+        yield handle
+
+
+@pytest.fixture
+def sandbox(bexio_sandbox):
+    """The session's sandbox, reset to the seed (state, settings, faults) before the test."""
+    bexio_sandbox.reset()
+    return bexio_sandbox

@@ -4,4 +4,4 @@ from django.utils.translation import gettext_lazy as _
 
 class BillingConfig(AppConfig):
     name = "aeroledger.billing"
-    verbose_name = _("billing".capitalize())
+    verbose_name = _("Billing")

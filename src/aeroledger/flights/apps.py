@@ -4,4 +4,4 @@ from django.utils.translation import gettext_lazy as _
 
 class FlightsConfig(AppConfig):
     name = "aeroledger.flights"
-    verbose_name = _("flights".capitalize())
+    verbose_name = _("Flights")

@@ -4,4 +4,4 @@ from django.utils.translation import gettext_lazy as _
 
 class MembersConfig(AppConfig):
     name = "aeroledger.members"
-    verbose_name = _("members".capitalize())
+    verbose_name = _("Members")

@@ -1,1 +1,129 @@
+"""Members: the people and companies a club bills (pilots, students, sponsors)."""
 
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from aeroledger.tenancy.models import Organisation
+
+
+class MemberKind(models.TextChoices):
+    PERSON = "person", _("Person")
+    COMPANY = "company", _("Company")
+
+
+class Language(models.TextChoices):
+    """The language a member's invoices are written in."""
+
+    DE = "de", _("German")
+    FR = "fr", _("French")
+    IT = "it", _("Italian")
+    EN = "en", _("English")
+
+
+class MemberQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+    def search(self, text: str):
+        text = (text or "").strip()
+        if not text:
+            return self
+        query = models.Q()
+        for field in ("number", "first_name", "last_name", "company_name", "city", "email"):
+            query |= models.Q(**{f"{field}__icontains": text})
+        return self.filter(query)
+
+
+class Member(models.Model):
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="members")
+    number = models.CharField(_("number"), max_length=20)
+    kind = models.CharField(_("kind"), max_length=10, choices=MemberKind.choices, default=MemberKind.PERSON)
+    first_name = models.CharField(_("first name"), max_length=100, blank=True)
+    last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    company_name = models.CharField(_("company name"), max_length=200, blank=True)
+    street = models.CharField(_("street"), max_length=200, blank=True)
+    house_number = models.CharField(_("house number"), max_length=20, blank=True)
+    address_addition = models.CharField(_("address addition"), max_length=200, blank=True)
+    postcode = models.CharField(_("postcode"), max_length=20, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    country = models.CharField(
+        _("country"), max_length=2, default="CH", help_text=_("ISO 3166 code, e.g. CH")
+    )
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    mobile = models.CharField(_("mobile"), max_length=40, blank=True)
+    language = models.CharField(_("language"), max_length=2, choices=Language.choices, default=Language.DE)
+    invoice_to = models.ForeignKey(
+        "self",
+        verbose_name=_("invoice to (if different)"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="pays_for",
+        help_text=_("Another member who pays this member's invoices."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = MemberQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["last_name", "company_name", "first_name", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "number"], name="member_number_unique_per_org")
+        ]
+        indexes = [models.Index(fields=["organisation", "is_active", "last_name"])]
+        verbose_name = _("member")
+        verbose_name_plural = _("members")
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.display_name}"
+
+    def save(self, *args, **kwargs):
+        self.country = (self.country or "").upper()
+        super().save(*args, **kwargs)
+
+    @property
+    def display_name(self) -> str:
+        if self.kind == MemberKind.COMPANY:
+            return self.company_name
+        return " ".join(p for p in (self.first_name, self.last_name) if p)
+
+    @property
+    def bill_to(self) -> "Member":
+        """The member who pays: `invoice_to` when set, otherwise the member themselves."""
+        return self.invoice_to if self.invoice_to_id else self
+
+    @property
+    def street_line(self) -> str:
+        return " ".join(p for p in (self.street, self.house_number) if p)
+
+    @property
+    def city_line(self) -> str:
+        return " ".join(p for p in (self.postcode, self.city) if p)
+
+    def clean(self):
+        errors = {}
+        if self.kind == MemberKind.COMPANY and not self.company_name:
+            errors["company_name"] = _("A company needs a company name.")
+        if self.kind == MemberKind.PERSON and not self.last_name:
+            errors["last_name"] = _("A person needs a last name.")
+        if self.country and (len(self.country) != 2 or not self.country.isalpha()):
+            errors["country"] = _("Use the two-letter ISO 3166 code, e.g. CH.")
+        if self.invoice_to_id:
+            if self.invoice_to_id == self.pk:
+                errors["invoice_to"] = _("A member cannot pay for themselves here; leave it empty.")
+            elif self.invoice_to.organisation_id != self.organisation_id:
+                errors["invoice_to"] = _("The paying member must belong to the same organisation.")
+            elif self.invoice_to.invoice_to_id:
+                errors["invoice_to"] = _("The paying member has someone else paying for them.")
+            elif self.pk and self.pays_for.exists():
+                errors["invoice_to"] = _("This member pays for others, so nobody else can pay for them.")
+        if errors:
+            raise ValidationError(errors)
+
+    def archive(self) -> None:
+        self.is_active = False
+        self.save(update_fields=["is_active", "updated_at"])

@@ -16,7 +16,11 @@ class UserLanguageMiddleware:
         if not language:
             language = translation.get_language_from_request(request)
         translation.activate(language)
-        request.LANGUAGE_CODE = translation.get_language()
-        response = self.get_response(request)
-        response.headers.setdefault("Content-Language", translation.get_language())
-        return response
+        try:
+            request.LANGUAGE_CODE = translation.get_language()
+            response = self.get_response(request)
+            response.headers.setdefault("Content-Language", translation.get_language())
+            return response
+        finally:
+            # Threads serve many users: never let one request's language leak into the next.
+            translation.deactivate()

@@ -5,3 +5,14 @@ class BexioMasterdataConfig(AppConfig):
     name = "aeroledger.bexio_link.masterdata"
     label = "bexio_masterdata"
     verbose_name = "bexio masterdata"
+
+    def ready(self):
+        from django.db.models.signals import post_save
+
+        from aeroledger.bexio_link.connection.models import BexioConnection
+        from aeroledger.members.models import Member
+
+        from .signals import connection_saved, member_saved
+
+        post_save.connect(member_saved, sender=Member, dispatch_uid="bexio_masterdata.member_saved")
+        post_save.connect(connection_saved, sender=BexioConnection, dispatch_uid="bexio_masterdata.connected")

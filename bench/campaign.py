@@ -1,0 +1,722 @@
+"""Fault campaign: seeded, randomised fault schedules over an invoice transfer, checked against bexio.
+
+Each schedule builds a fresh organisation (new members, approved invoices, some paid partly from
+prepaid credit) directly with the ORM, connects it to the bexio sandbox with a real token pair (the
+database token store refreshes and rotates it), starts a transfer in a *worker subprocess* and
+meanwhile mixes, at random:
+
+- fail-after-commit on creates (invoices and contacts): 500, dropped connection, timeout;
+- 429 storms (a low sandbox rate limit and injected 429 bursts);
+- 5xx on reads (GET and searches);
+- an access token expiring mid-run (short `access_token_ttl_s`) and 401s forcing a refresh;
+- the refresh token rotated by another process (this process calls `refresh_now` during the run);
+- the worker killed with SIGKILL and restarted;
+- PostgreSQL restarted mid-batch (`--postgres` only: `pg_ctlcluster ... restart`).
+
+Then it recovers (faults cleared, failed invoices retried, the worker run to the end) and checks by
+reading bexio back: every approved invoice exists exactly once with the right contact, positions
+and totals; every member exactly once as a contact; the local transfer state equals bexio's; the
+credit ledgers are untouched by the transfer and each invoice's credit is the discount bexio shows.
+
+    .venv/bin/python bench/campaign.py [--schedules 200] [--seed 1] [--invoices 100] [--postgres]
+                                       [--no-kill] [--json] [--verbose]
+
+Prints one line per schedule and a summary: schedules run, faults injected (by kind), duplicates,
+losses, mismatches (targets 0/0/0). Exit status 1 when any of the three is not zero.
+Loopback only. SQLite (a file shared with the worker) unless `--postgres` (database `campaign` on
+127.0.0.1:5432, created and dropped here).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
+PG_DB = "campaign"
+ALL_SCOPES = [
+    "openid", "offline_access", "accounting", "article_show", "bank_account_show",
+    "contact_show", "contact_edit", "kb_invoice_show", "kb_invoice_edit",
+]  # fmt: skip
+CREATE_PATHS = r"^/2\.0/(kb_invoice|contact|contact/_bulk_create)$"
+READ_PATHS = r"^/(2\.0|3\.0)/"
+WORKER_TIMEOUT_S = 180
+
+
+# --- environment ---------------------------------------------------------------------------------
+def setup_env(tmp: str, database_url: str, sandbox_url: str) -> None:
+    os.environ["AEROLEDGER_VAR_DIR"] = tmp
+    os.environ["DATABASE_URL"] = database_url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "aeroledger.settings"
+    os.environ.setdefault("LOG_LEVEL", "CRITICAL")
+    os.environ["BEXIO_SANDBOX_URL"] = sandbox_url
+    os.environ["BEXIO_API_BASE"] = sandbox_url
+    os.environ["BEXIO_AUTH_ISSUER"] = sandbox_url + "/realms/bexio"
+    os.environ["BEXIO_CLIENT_ID"] = "aeroledger-demo"
+    os.environ["BEXIO_CLIENT_SECRET"] = "aeroledger-demo-secret"
+    os.environ["BEXIO_TIMEOUT_S"] = "1"
+    os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
+    os.environ["DB_CONN_MAX_AGE"] = "0"
+
+
+def django_setup() -> None:
+    import django
+
+    django.setup()
+    import logging
+
+    logging.disable(logging.CRITICAL)
+
+
+# --- the worker (a subprocess the campaign kills) -------------------------------------------------
+def worker_main(args) -> None:
+    django_setup()
+    from aeroledger.bexio_link.transfer import services
+
+    # The back-off policy (5 s, 10 s, ...) is not under test; the campaign shortens it so that 200
+    # schedules fit in an hour. Everything else is the production code path (client_for, leases).
+    services.backoff = lambda attempts: timedelta(seconds=min(1.0, 0.1 * attempts))
+    stats = services.run_transfers(
+        org_ids=[args.org],
+        concurrency=args.concurrency,
+        lease_s=args.lease_s,
+        wait_for_retries_s=30,
+        max_seconds=WORKER_TIMEOUT_S - 20,
+    )
+    print(json.dumps(stats), flush=True)
+
+
+def spawn_worker(org_id: int, concurrency: int, lease_s: int) -> subprocess.Popen:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", "--org", str(org_id)]
+    cmd += ["--concurrency", str(concurrency), "--lease-s", str(lease_s)]
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ)
+
+
+# --- building one organisation ---------------------------------------------------------------------
+def static_client(sb):
+    from bexio import BexioClient, StaticToken
+
+    return BexioClient(base_url=sb.url, token_provider=StaticToken(sb.token(scopes=ALL_SCOPES)), max_retries=2)
+
+
+def map_everything(org, client, rnd: random.Random) -> None:
+    """Master data from the sandbox; every charge type mapped (an article for some, else account+tax)."""
+    from aeroledger.bexio_link.masterdata.contacts import ensure_contact_group
+    from aeroledger.bexio_link.masterdata.models import BexioRecord, ChargeMapping, InvoiceSettings, Kind
+    from aeroledger.bexio_link.masterdata.services import mapping_for, refresh_master_data
+    from aeroledger.billing.models import ChargeType
+
+    refresh_master_data(org, client)
+    records = BexioRecord.objects.filter(organisation=org)
+    bank = records.filter(kind=Kind.BANK_ACCOUNT).order_by("bexio_id").first()
+    user = records.filter(kind=Kind.USER).order_by("bexio_id").first()
+    tax = next(r for r in records.filter(kind=Kind.TAX, is_active=True) if r.data.get("type") == "sales_tax")
+    account = next(r for r in records.filter(kind=Kind.ACCOUNT) if r.data.get("account_type") == 1)
+    articles = list(records.filter(kind=Kind.ARTICLE).order_by("bexio_id"))
+    InvoiceSettings.objects.update_or_create(
+        organisation=org, defaults={"bank_account": bank, "user": user, "issue_automatically": False}
+    )
+    for ct in ChargeType.values:
+        article = articles[0] if articles and ct == ChargeType.INSTRUCTION and rnd.random() < 0.5 else None
+        ChargeMapping.objects.update_or_create(
+            organisation=org,
+            charge_type=ct,
+            aircraft=None,
+            aerodrome=None,
+            defaults={"account": account, "tax": tax, "article": article},
+        )
+    ensure_contact_group(client, mapping_for(org))
+
+
+def build_org(index: int, n_invoices: int, rnd: random.Random, client):
+    """A new organisation with new members and `n_invoices` approved invoices (ORM, no web)."""
+    from django.utils import timezone
+
+    from aeroledger.billing.models import (
+        ChargeType,
+        CreditEntry,
+        CreditKind,
+        Invoice,
+        InvoiceKind,
+        InvoicePosition,
+        InvoiceStatus,
+    )
+    from aeroledger.billing.money import invoice_totals, position_amount
+    from aeroledger.members.models import Member
+    from aeroledger.tenancy.models import Organisation
+
+    org = Organisation.objects.create(
+        name=f"Campaign club {index}", slug=f"c{index}-{rnd.randrange(10**6)}", bexio_option=True,
+        billing_mode="prepaid",
+    )  # fmt: skip
+    map_everything(org, client, rnd)
+    n_members = max(1, int(n_invoices * 0.8))
+    members = Member.objects.bulk_create(
+        Member(
+            organisation=org,
+            number=f"{index:03d}{i:04d}",
+            first_name=rnd.choice(["Anna", "Beat", "Chloé", "Luca", "Reto", "Zoë"]),
+            last_name=f"Pilot {index}-{i}",
+            street="Flugplatzstrasse",
+            house_number=str(i % 90 + 1),
+            postcode="5242",
+            city=rnd.choice(["Lupfig", "Genève", "Lugano", "Zürich"]),
+            country="CH",
+            email=f"p{index}x{i}@example.ch",
+            language=rnd.choice(["de", "fr", "it", "en"]),
+        )
+        for i in range(n_members)
+    )
+    members = list(Member.objects.filter(organisation=org).order_by("id"))
+    today = timezone.localdate()
+    invoices, positions, credits = [], [], []
+    for k in range(n_invoices):
+        member = members[k % n_members]
+        lines = []
+        for _p in range(rnd.choice([1, 1, 2, 3, 5])):
+            ct = rnd.choice([ChargeType.AIRCRAFT_TIME, ChargeType.INSTRUCTION, ChargeType.LANDING_FEE])
+            qty = Decimal(rnd.randrange(10, 1500)) / Decimal(10 ** rnd.choice([0, 1, 2]))
+            price = Decimal(rnd.randrange(50, 50000)) / Decimal(10 ** rnd.choice([2, 3]))
+            lines.append((ct, qty, price, position_amount(qty, price)))
+        credit = None
+        if rnd.random() < 0.2:
+            credit = Decimal(rnd.randrange(1000, 40000)) / 100
+            credits.append(
+                CreditEntry(organisation=org, member=member, kind=CreditKind.DEPOSIT, amount=credit, text="top-up")
+            )
+        totals = invoice_totals([amt for *_x, amt in lines], credit)
+        inv = Invoice(
+            organisation=org,
+            number=f"{today.year}-{k + 1:05d}",
+            member=member,
+            kind=InvoiceKind.CHARGES,
+            status=InvoiceStatus.APPROVED,
+            language=member.language,
+            date=today,
+            due_date=today + timedelta(days=30),
+            period_start=date(today.year, today.month, 1),
+            period_end=today,
+            title=f"Flights {k}",
+            total=totals.total,
+            rounding_difference=totals.rounding_difference,
+            credit_applied=totals.credit_applied,
+            amount_due=totals.amount_due,
+            approved_at=timezone.now(),
+        )
+        invoices.append(inv)
+        positions.append(lines)
+    Invoice.objects.bulk_create(invoices)
+    invoices = list(Invoice.objects.filter(organisation=org).order_by("id"))
+    InvoicePosition.objects.bulk_create(
+        InvoicePosition(
+            invoice=inv, pos=i, charge_type=ct, text=f"{ct} {i}", quantity=q, unit_price=p, amount=a, date=today
+        )
+        for inv, lines in zip(invoices, positions, strict=True)
+        for i, (ct, q, p, a) in enumerate(lines, start=1)
+    )
+    CreditEntry.objects.bulk_create(credits)
+    return org
+
+
+def connect(org, sb) -> None:
+    """A real token pair from the sandbox in the database token store (refreshable, rotating)."""
+    from django.utils import timezone
+
+    from aeroledger.bexio_link.connection.models import BexioConnection, Status
+
+    issued = sb.tokens(scopes=ALL_SCOPES)
+    conn = BexioConnection(organisation=org, status=Status.CONNECTED, company_id=str(issued["company_id"]))
+    conn.set_tokens(issued["access_token"], issued["refresh_token"])
+    conn.expires_at = timezone.now() + timedelta(seconds=int(issued["expires_in"]))
+    conn.granted_scopes = sorted(set(issued["scope"].split()))
+    conn.company_name = "Sandbox"
+    conn.save()
+
+
+# --- one schedule ----------------------------------------------------------------------------------
+class Schedule:
+    """The random choices of one schedule (all drawn from the schedule's own seed)."""
+
+    def __init__(self, seed: int, *, kill: bool, postgres: bool):
+        r = random.Random(seed)
+        self.seed = seed
+        self.concurrency = r.choice([1, 2, 4, 8])
+        self.create_faults = [
+            {
+                "method": "POST",
+                "path": CREATE_PATHS,
+                "when": "after_commit",
+                "effect": r.choice(["status:500", "drop", "timeout", "status:503"]),
+                "probability": r.choice([0.05, 0.1, 0.2, 0.3]),
+                "times": r.randint(2, 10),
+                "seed": r.randrange(10**6),
+            }
+            for _ in range(r.choice([1, 2, 3]))
+        ]
+        self.storm = r.random() < 0.4  # low rate limit + 429 bursts
+        self.rate_limit = r.choice([10, 20, 30])  # per second, for the first seconds of the run
+        self.storm_s = r.uniform(1.0, 4.0)
+        self.read_faults = r.random() < 0.6
+        self.read_effect = r.choice(["status:500", "status:502", "status:503"])
+        self.read_probability = r.choice([0.03, 0.08, 0.15])
+        self.short_ttl = r.random() < 0.6  # access token expires mid-run (margin is 120 s)
+        self.ttl_s = 120 + r.randint(2, 6)
+        self.unauthorised = r.random() < 0.3  # bexio answers 401 now and then: forced refresh
+        self.rotations = [r.uniform(0.2, 4.0) for _ in range(r.choice([0, 1, 1, 2]))]
+        self.kill_at = [r.uniform(0.3, 3.0) for _ in range(r.choice([1, 1, 2]))] if kill and r.random() < 0.7 else []
+        self.pg_restart_at = r.uniform(0.5, 3.0) if postgres and r.random() < 0.3 else None
+        self.data_seed = r.randrange(10**9)
+
+    def describe(self) -> str:
+        parts = [f"c={self.concurrency}", "creates:" + ",".join(
+            f"{f['effect']}@{f['probability']}" for f in self.create_faults)]  # fmt: skip
+        if self.storm:
+            parts.append(f"429-storm:{self.rate_limit}/s-for-{self.storm_s:.1f}s")
+        if self.read_faults:
+            parts.append(f"reads:{self.read_effect}@{self.read_probability}")
+        if self.short_ttl:
+            parts.append(f"ttl:{self.ttl_s}s")
+        if self.unauthorised:
+            parts.append("401s")
+        if self.rotations:
+            parts.append(f"rotations:{len(self.rotations)}")
+        if self.kill_at:
+            parts.append(f"SIGKILL:{len(self.kill_at)}")
+        if self.pg_restart_at is not None:
+            parts.append("pg-restart")
+        return " ".join(parts)
+
+
+def restart_postgres() -> None:
+    subprocess.run(
+        ["pg_ctlcluster", "--skip-systemctl-redirect", "15", "main", "restart"],
+        check=False,
+        capture_output=True,
+        timeout=120,
+    )
+
+
+def wait_worker(proc: subprocess.Popen, timeout: float) -> tuple[str, str]:
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        err = f"worker timed out after {timeout:.0f} s\n{err}"
+    return out, err
+
+
+def run_schedule(index: int, sched: Schedule, sb, n_invoices: int, *, verbose: bool = False) -> dict:
+    from django.db import connection
+
+    from aeroledger.bexio_link.connection.services import refresh_now
+    from aeroledger.bexio_link.transfer import services
+    from aeroledger.bexio_link.transfer.models import TransferState, TransferStatus
+    tb = time.monotonic()
+    sb.reset()
+    rnd = random.Random(sched.data_seed)
+    with static_client(sb) as client:
+        org = build_org(index, n_invoices, rnd, client)
+    ledger_before = _ledgers(org)
+    faults = Counter()
+
+    # The token settings come first: the connection's pair is issued with them.
+    sb.settings(latency_ms=0, timeout_hold_s=2, access_token_ttl_s=sched.ttl_s if sched.short_ttl else 3600)
+    connect(org, sb)
+    services.start_transfer(org, enqueue=False)
+    for rule in sched.create_faults:
+        sb.fault(**rule)
+    if sched.storm:
+        sb.settings(rate_limit=sched.rate_limit, rate_window_s=1)
+        sb.fault(method="*", path=READ_PATHS, when="before", effect="status:429", probability=0.05,
+                 times=20, seed=sched.seed)  # fmt: skip
+    if sched.read_faults:
+        sb.fault(method="GET", path=READ_PATHS, when="before", effect=sched.read_effect,
+                 probability=sched.read_probability, times=15, seed=sched.seed + 1)  # fmt: skip
+        sb.fault(method="POST", path=r"/search$", when="before", effect=sched.read_effect,
+                 probability=sched.read_probability, times=10, seed=sched.seed + 2)  # fmt: skip
+    if sched.unauthorised:
+        sb.fault(method="*", path=READ_PATHS, when="before", effect="status:401", probability=0.02,
+                 times=3, seed=sched.seed + 3)  # fmt: skip
+    connection.close()
+    if verbose:
+        print(f"      built in {time.monotonic() - tb:.1f}s", flush=True)
+
+    # --- the faulty run: a worker subprocess; kills, rotations and a PG restart on a timeline ---
+    events = sorted(
+        [(t, "kill") for t in sched.kill_at]
+        + [(t, "rotate") for t in sched.rotations]
+        + ([(sched.pg_restart_at, "pg")] if sched.pg_restart_at is not None else [])
+        + ([(sched.storm_s, "storm_end")] if sched.storm else [])
+    )
+    errors_seen: list[str] = []
+    t0 = time.monotonic()
+    proc = spawn_worker(org.pk, sched.concurrency, lease_s=3)
+    for at, what in events:
+        delay = at - (time.monotonic() - t0)
+        if delay > 0:
+            try:
+                proc.wait(timeout=delay)
+            except subprocess.TimeoutExpired:
+                pass
+        if what == "kill":
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGKILL)
+                proc.wait()
+                faults["sigkill"] += 1
+            proc = spawn_worker(org.pk, sched.concurrency, lease_s=3)
+        elif what == "rotate":
+            try:
+                if refresh_now(org):
+                    faults["rotation"] += 1
+            except Exception as exc:  # noqa: BLE001 - recorded, the run continues
+                errors_seen.append(f"rotation: {exc!r}")
+            finally:
+                connection.close()
+        elif what == "storm_end":
+            sb.settings(rate_limit=1000, rate_window_s=60)
+        elif what == "pg":
+            restart_postgres()
+            faults["pg_restart"] += 1
+    out, err = wait_worker(proc, WORKER_TIMEOUT_S)
+    if verbose:
+        print(f"      faulty run {time.monotonic() - t0:.1f}s: {out.strip()[-300:]}", flush=True)
+    if proc.returncode not in (0, None) and "Traceback" in err:
+        errors_seen.append("worker: " + err.strip().splitlines()[-1][:300])
+
+    # --- count what was injected, then recover ---
+    for rule in sb.control.get("faults").json():
+        kind = f"{rule['when']}:{rule['effect']}"
+        faults[kind] += rule.get("hits", 0)
+    log = [e for e in sb.requests() if str(e.get("path", "")).startswith(("/2.0", "/3.0", "/realms"))]
+    # 429s from the rate limit itself (the injected ones are counted above).
+    faults["rate_limit:429"] += max(
+        0, sum(1 for e in log if e.get("status") == 429) - faults.get("before:status:429", 0)
+    )
+    sb.clear_faults()
+    sb.settings(rate_limit=1000, rate_window_s=60, access_token_ttl_s=3600)
+
+    from aeroledger.bexio_link.connection.models import BexioConnection, Status
+
+    conn = BexioConnection.objects.get(organisation=org)
+    reconnect = conn.status != Status.CONNECTED
+    if reconnect:
+        errors_seen.append(f"connection needs a reconnect: {conn.reconnect_reason[:200]}")
+        connect_again(org, sb)
+    for _round in range(3):
+        left = TransferState.objects.filter(
+            organisation=org, status__in=[TransferStatus.PENDING, TransferStatus.SENDING, TransferStatus.FAILED]
+        )
+        if not left.exists():
+            break
+        failed = list(
+            TransferState.objects.filter(organisation=org, status=TransferStatus.FAILED).values_list(
+                "last_error", flat=True
+            )
+        )
+        if failed:
+            faults["gave_up_then_retried"] += len(failed)
+            services.retry_failed(org, enqueue=False)
+        connection.close()
+        out, err = wait_worker(spawn_worker(org.pk, 4, lease_s=3), WORKER_TIMEOUT_S)
+        if "Traceback" in err:
+            errors_seen.append("recovery worker: " + err.strip().splitlines()[-1][:300])
+
+    if verbose:
+        print(f"      recovered at {time.monotonic() - t0:.1f}s", flush=True)
+    result = verify(org, sb, ledger_before)
+    result.update(
+        index=index,
+        seed=sched.seed,
+        faults=dict(faults),
+        errors=errors_seen,
+        reconnect=reconnect,
+        seconds=round(time.monotonic() - t0, 1),
+        describe=sched.describe(),
+    )
+    return result
+
+
+def connect_again(org, sb) -> None:
+    from aeroledger.bexio_link.connection.models import BexioConnection
+
+    BexioConnection.objects.filter(organisation=org).delete()
+    connect(org, sb)
+
+
+def _ledgers(org) -> dict:
+    from django.db.models import Count, Sum
+
+    from aeroledger.billing.models import CreditEntry
+
+    rows = CreditEntry.objects.filter(organisation=org).values("member_id").annotate(s=Sum("amount"), n=Count("id"))
+    return {r["member_id"]: (r["s"], r["n"]) for r in rows}
+
+
+# --- the check: read bexio back -----------------------------------------------------------------
+def verify(org, sb, ledger_before: dict) -> dict:
+    """Duplicates, losses and mismatches between Aeroledger and what the sandbox holds."""
+    from aeroledger.bexio_link.masterdata.models import ContactLink
+    from aeroledger.bexio_link.transfer.models import TransferState, TransferStatus
+    from aeroledger.billing.models import Invoice, InvoiceStatus
+    from aeroledger.members.models import Member
+
+    duplicates, losses, mismatches = [], [], []
+    with static_client(sb) as client:
+        by_ref: dict[str, list] = {}
+        for b in client.invoices.iter():
+            by_ref.setdefault(str(b.api_reference or ""), []).append(b)
+        contacts = list(client.contacts.iter())
+        invoices = list(
+            Invoice.objects.filter(organisation=org).select_related("member").prefetch_related("positions")
+        )
+        states = {s.invoice_id: s for s in TransferState.objects.filter(organisation=org)}
+        links = {link.member_id: link for link in ContactLink.objects.filter(organisation=org)}
+        ours = {str(i.uuid) for i in invoices}
+        for ref, found in by_ref.items():
+            if ref not in ours:
+                mismatches.append(f"bexio invoice(s) {[b.id for b in found]} with unknown api_reference {ref!r}")
+        contacts_by_nr: dict[str, list] = {}
+        for c in contacts:
+            contacts_by_nr.setdefault(str(c.nr or ""), []).append(c)
+
+        for inv in invoices:
+            found = by_ref.get(str(inv.uuid), [])
+            if len(found) > 1:
+                duplicates.append(f"invoice {inv.number}: {len(found)} in bexio ({[b.id for b in found]})")
+            if not found:
+                losses.append(f"invoice {inv.number}: not in bexio")
+                continue
+            b = client.invoices.get(found[0].id)
+            problems = compare_invoice(inv, b)
+            state = states.get(inv.pk)
+            if state is None or state.status != TransferStatus.DONE:
+                problems.append(f"local state {getattr(state, 'status', None)} ({getattr(state, 'last_error', '')})")
+            else:
+                if state.bexio_id != b.id:
+                    problems.append(f"local bexio id {state.bexio_id} != {b.id}")
+                if (state.document_nr or "") != (b.document_nr or ""):
+                    problems.append(f"local document_nr {state.document_nr!r} != {b.document_nr!r}")
+                if Decimal(str(state.bexio_total)) != Decimal(str(b.total)):
+                    problems.append(f"local bexio_total {state.bexio_total} != {b.total}")
+            if inv.status != InvoiceStatus.TRANSFERRED:
+                problems.append(f"local invoice status {inv.status}")
+            link = links.get(inv.member_id)
+            if link is None or link.bexio_id != b.contact_id:
+                problems.append(f"contact {b.contact_id} but member linked to {getattr(link, 'bexio_id', None)}")
+            else:
+                contact = next((c for c in contacts if c.id == b.contact_id), None)
+                if contact is None or str(contact.nr) != inv.member.number:
+                    problems.append(f"contact {b.contact_id} is not member {inv.member.number}")
+            if problems:
+                mismatches.append(f"invoice {inv.number}: " + "; ".join(problems))
+
+        for member in Member.objects.filter(organisation=org):
+            n = len(contacts_by_nr.get(member.number, []))
+            if n > 1:
+                duplicates.append(f"member {member.number}: {n} bexio contacts")
+            elif n == 0 and any(i.member_id == member.pk for i in invoices):
+                losses.append(f"member {member.number}: no bexio contact")
+    if _ledgers(org) != ledger_before:
+        mismatches.append("credit ledgers changed during the transfer")
+    return {
+        "invoices": len(invoices),
+        "duplicates": duplicates,
+        "losses": losses,
+        "mismatches": mismatches,
+    }
+
+
+def compare_invoice(inv, b) -> list[str]:
+    """The bexio invoice `b` against the local invoice: positions, credit discount, total."""
+    problems = []
+    local = sorted(inv.positions.all(), key=lambda p: (p.pos, p.id))
+    items = [p for p in (b.positions or []) if p.type in ("KbPositionCustom", "KbPositionArticle")]
+    discounts = [p for p in (b.positions or []) if p.type == "KbPositionDiscount"]
+    if len(items) != len(local):
+        problems.append(f"{len(items)} positions in bexio, {len(local)} here")
+    for mine, theirs in zip(local, items, strict=False):
+        amount = (Decimal(str(theirs.amount)) * Decimal(str(theirs.unit_price))).quantize(Decimal("0.01"))
+        if amount != mine.amount:
+            problems.append(f"position {mine.pos}: {amount} in bexio, {mine.amount} here")
+        if not str(theirs.text or "").startswith(mine.text):
+            problems.append(f"position {mine.pos}: text {theirs.text!r}")
+    if inv.credit_applied:
+        if len(discounts) != 1 or Decimal(str(discounts[0].value)) != inv.credit_applied:
+            problems.append(f"credit {inv.credit_applied}: bexio discounts {[d.value for d in discounts]}")
+    elif discounts:
+        problems.append("a discount in bexio without credit here")
+    want = inv.amount_due if inv.credit_applied else inv.total
+    if Decimal(str(b.total)) != want:
+        problems.append(f"total {b.total} in bexio, {want} here")
+    return problems
+
+
+def self_check(sb) -> dict:
+    """The checker must see what it is there to see: a duplicate, a loss and a mismatch, planted."""
+    from aeroledger.bexio_link.transfer import services
+    from aeroledger.bexio_link.transfer.models import TransferState
+    from aeroledger.bexio_link.transfer.plan import plan_invoice
+    from aeroledger.billing.models import Invoice
+
+    sb.reset()
+    with static_client(sb) as client:
+        org = build_org(0, 6, random.Random(0), client)
+        ledger = _ledgers(org)
+        connect(org, sb)
+        services.transfer_invoices(org, concurrency=1)
+        clean = verify(org, sb, ledger)
+        invoices = list(Invoice.objects.filter(organisation=org).order_by("id"))
+        state = TransferState.objects.get(invoice=invoices[0])
+        client.invoices.create(plan_invoice(invoices[0]).create_body(state.contact_id))  # a duplicate
+        client.invoices.delete(TransferState.objects.get(invoice=invoices[1]).bexio_id)  # a loss
+        TransferState.objects.filter(invoice=invoices[2]).update(document_nr="RE-bogus")  # a mismatch
+        planted = verify(org, sb, ledger)
+    return {
+        "clean": [len(clean[k]) for k in ("duplicates", "losses", "mismatches")],
+        "planted": [len(planted[k]) for k in ("duplicates", "losses", "mismatches")],
+    }
+
+
+# --- the campaign ---------------------------------------------------------------------------------
+def pg_admin(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def run_campaign(args) -> dict:
+    from bexio_sandbox.testing import running_sandbox
+
+    tmp = tempfile.mkdtemp(prefix="campaign-")
+    if args.postgres:
+        pg_admin(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
+        pg_admin(f"CREATE DATABASE {PG_DB}")
+        database_url = f"postgres://postgres@127.0.0.1:5432/{PG_DB}"
+    else:
+        database_url = f"sqlite:///{tmp}/campaign.sqlite3"
+    totals = Counter()
+    faults = Counter()
+    bad: list[dict] = []
+    started = time.monotonic()
+    try:
+        with running_sandbox(timeout_hold_s=2) as sb:
+            setup_env(tmp, database_url, sb.url)
+            django_setup()
+            from django.core.management import call_command
+
+            call_command("migrate", verbosity=0)
+            if args.self_check:
+                return self_check(sb)
+            master = random.Random(args.seed)
+            for index in range(1, args.schedules + 1):
+                sched = Schedule(master.randrange(10**9), kill=not args.no_kill, postgres=args.postgres)
+                result = run_schedule(index, sched, sb, args.invoices, verbose=args.verbose)
+                totals["schedules"] += 1
+                totals["invoices"] += result["invoices"]
+                for key in ("duplicates", "losses", "mismatches"):
+                    totals[key] += len(result[key])
+                totals["reconnects"] += int(result["reconnect"])
+                totals["errors"] += len(result["errors"])
+                faults.update(result["faults"])
+                flag = "ok" if not (result["duplicates"] or result["losses"] or result["mismatches"]) else "FAIL"
+                if not args.json:
+                    injected = sum(result["faults"].values())
+                    print(
+                        f"[{index:3d}] {flag} {result['seconds']:5.1f}s faults={injected:3d} "
+                        f"dup={len(result['duplicates'])} lost={len(result['losses'])} "
+                        f"mismatch={len(result['mismatches'])} | {result['describe']}",
+                        flush=True,
+                    )
+                    for line in (result["duplicates"] + result["losses"] + result["mismatches"] + result["errors"])[
+                        :8
+                    ]:
+                        print(f"      {line}", flush=True)
+                if flag == "FAIL" or result["errors"]:
+                    bad.append(result)
+    finally:
+        if args.postgres:
+            try:
+                from django.db import connections
+
+                connections.close_all()
+                pg_admin(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
+            except Exception as exc:  # noqa: BLE001
+                print(f"could not drop database {PG_DB}: {exc}", file=sys.stderr)
+        import shutil
+
+        shutil.rmtree(tmp, ignore_errors=True)
+    summary = {
+        "schedules": totals["schedules"],
+        "invoices": totals["invoices"],
+        "faults_injected": sum(faults.values()),
+        "faults": dict(sorted(faults.items())),
+        "duplicates": totals["duplicates"],
+        "losses": totals["losses"],
+        "mismatches": totals["mismatches"],
+        "reconnects": totals["reconnects"],
+        "errors": totals["errors"],
+        "seconds": round(time.monotonic() - started, 1),
+        "failed_schedules": [
+            {k: r[k] for k in ("index", "seed", "describe", "duplicates", "losses", "mismatches", "errors")}
+            for r in bad
+        ],
+    }
+    return summary
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--schedules", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--invoices", type=int, default=100)
+    parser.add_argument("--postgres", action="store_true", help="PostgreSQL (and restart it mid-batch)")
+    parser.add_argument("--no-kill", action="store_true", help="no SIGKILL of the worker")
+    parser.add_argument("--json", action="store_true", help="print only the summary as JSON")
+    parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--self-check", action="store_true", help="plant a duplicate, a loss and a mismatch")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--org", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--concurrency", type=int, default=4, help=argparse.SUPPRESS)
+    parser.add_argument("--lease-s", type=int, default=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker_main(args)
+        return
+    summary = run_campaign(args)
+    if args.self_check:
+        print(json.dumps(summary))
+        sys.exit(0 if summary == {"clean": [0, 0, 0], "planted": [1, 1, 1]} else 1)
+    if args.json:
+        print(json.dumps(summary, default=str))
+    else:
+        print()
+        print(f"schedules run:   {summary['schedules']} ({summary['invoices']} invoices, {summary['seconds']} s)")
+        print(f"faults injected: {summary['faults_injected']}")
+        for kind, n in summary["faults"].items():
+            print(f"    {kind:28s} {n}")
+        print(f"duplicates:      {summary['duplicates']}")
+        print(f"losses:          {summary['losses']}")
+        print(f"mismatches:      {summary['mismatches']}")
+        print(f"reconnects needed (token handling): {summary['reconnects']}; other errors: {summary['errors']}")
+    sys.exit(1 if summary["duplicates"] or summary["losses"] or summary["mismatches"] else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,83 @@
+"""The database-backed TokenStore: one organisation's token pair, compare-and-swap under a row lock.
+
+`save(new, replaces=old)` stores `new` only when the stored pair is still `old`, all inside one
+transaction holding the row lock (`select_for_update` on PostgreSQL; on SQLite the settings' IMMEDIATE
+transaction mode takes the database write lock at BEGIN). `lock()` lets the token provider
+hold that same lock around the refresh itself, so among any number of web and worker processes
+exactly one spends the old refresh token and the others adopt the token it saved.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from django.db import transaction
+from django.utils import timezone
+
+from bexio.auth import TokenSet
+
+from .models import BexioConnection, Status
+
+
+def _tokenset(conn: BexioConnection) -> TokenSet | None:
+    if conn.status != Status.CONNECTED or not conn.has_token:
+        return None
+    return TokenSet(
+        access_token=conn.get_access_token(),
+        refresh_token=conn.get_refresh_token() or None,
+        expires_at=conn.expires_at,
+        scopes=frozenset(conn.granted_scopes),
+        id_token=None,
+    )
+
+
+def same_tokens(a: TokenSet | None, b: TokenSet | None) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return a.access_token == b.access_token and a.refresh_token == b.refresh_token
+
+
+class DatabaseTokenStore:
+    """TokenStore for one organisation's BexioConnection row."""
+
+    def __init__(self, organisation_id: int):
+        self.organisation_id = organisation_id
+
+    def _row(self, *, lock: bool = False) -> BexioConnection | None:
+        qs = BexioConnection.objects.filter(organisation_id=self.organisation_id)
+        if lock:
+            qs = qs.select_for_update()
+        return qs.first()
+
+    def load(self) -> TokenSet | None:
+        conn = self._row()
+        return _tokenset(conn) if conn else None
+
+    def save(self, new: TokenSet, *, replaces: TokenSet | None) -> bool:
+        with transaction.atomic():
+            conn = self._row(lock=True)
+            if conn is None or not same_tokens(_tokenset(conn), replaces):
+                return False
+            conn.set_tokens(new.access_token, new.refresh_token or conn.get_refresh_token())
+            conn.expires_at = new.expires_at
+            if new.scopes:
+                conn.granted_scopes = sorted(new.scopes)
+            conn.last_refresh_at = timezone.now()
+            conn.save(
+                update_fields=[
+                    "access_token_enc",
+                    "refresh_token_enc",
+                    "expires_at",
+                    "granted_scopes",
+                    "last_refresh_at",
+                    "updated_at",
+                ]
+            )
+            return True
+
+    @contextlib.contextmanager
+    def lock(self):
+        """Held by the TokenProvider around a refresh: a transaction holding the row lock."""
+        with transaction.atomic():
+            self._row(lock=True)
+            yield

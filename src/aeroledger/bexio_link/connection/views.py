@@ -1,0 +1,125 @@
+"""Invoicing > Bexio > Authorisation, and bexio's redirect back (`/bexio/callback`)."""
+
+import logging
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+
+from aeroledger.tenancy.access import org_required
+from aeroledger.tenancy.models import Perm
+
+from . import services
+from .models import BexioCall, BexioConnection, ConnectionEvent
+from .scopes import SCOPES, effective_scopes
+
+log = logging.getLogger(__name__)
+
+
+def _page_url(organisation) -> str:
+    return reverse("bexio_connection:authorisation", args=[organisation.slug])
+
+
+def _scope_rows(conn: BexioConnection | None):
+    granted = set(conn.granted_scopes) if conn and conn.has_token else set()
+    effective = effective_scopes(granted)
+    chosen = set(conn.requested_optional_scopes) if conn else set()
+    rows = []
+    for scope in SCOPES:
+        rows.append(
+            {
+                "scope": scope,
+                "requested": scope.required or scope.name in chosen,
+                "granted": scope.name in effective,
+                "implied": scope.name in effective and scope.name not in granted,
+            }
+        )
+    return rows
+
+
+@never_cache
+@org_required(Perm.MANAGE_SETTINGS)
+def authorisation(request, slug):
+    organisation = request.organisation
+    conn = BexioConnection.objects.filter(organisation=organisation).first()
+    has_token = bool(conn and conn.has_token)
+    context = {
+        "conn": conn,
+        "has_token": has_token,
+        "bexio_option": organisation.bexio_option,
+        "credentials_configured": services.credentials_configured(),
+        "is_sandbox": services.is_sandbox(),
+        "rows": _scope_rows(conn),
+        "missing": conn.missing_scopes if conn else [],
+        "events": ConnectionEvent.objects.filter(organisation=organisation).select_related("user")[:15],
+        "last_calls": BexioCall.objects.filter(organisation=organisation)[:10],
+        "test_result": request.session.pop(f"bexio_test_{organisation.pk}", None),
+        "forbidden_explanation": services.forbidden_explanation(),
+    }
+    context["can_start"] = context["bexio_option"] and context["credentials_configured"]
+    return render(request, "bexio_connection/authorisation.html", context)
+
+
+@org_required(Perm.MANAGE_SETTINGS, post=True)
+def start(request, slug):
+    """Get new token: remember the ticked optional scopes, then go to bexio."""
+    organisation = request.organisation
+    if not organisation.bexio_option:
+        messages.error(request, _("The bexio option is not active for this organisation."))
+        return redirect(_page_url(organisation))
+    if not services.credentials_configured():
+        messages.error(request, _("The application's bexio client credentials are not configured."))
+        return redirect(_page_url(organisation))
+    services.save_optional_scopes(organisation, request.POST.getlist("scope"), user=request.user)
+    if not request.session.session_key:
+        request.session.save()
+    url = services.start_authorisation(organisation, request.user, request.session.session_key)
+    return HttpResponseRedirect(url)
+
+
+@never_cache
+@login_required
+def callback(request):
+    """bexio sends the browser back here, with the state that names the flow."""
+    try:
+        result = services.finish_authorisation(
+            user=request.user, session_key=request.session.session_key or "", params=request.GET
+        )
+    except services.AuthorisationError as exc:
+        if exc.organisation is not None and services._may_manage(request.user, exc.organisation):
+            messages.error(request, exc.message)
+            return redirect(_page_url(exc.organisation))
+        return render(request, "bexio_connection/callback_error.html", {"message": exc.message}, status=400)
+    if result.cancelled:
+        messages.warning(
+            request,
+            _("You cancelled at bexio: no access was granted and nothing was changed here."),
+        )
+    else:
+        messages.success(request, _("bexio granted access."))
+    return redirect(_page_url(result.organisation))
+
+
+@org_required(Perm.MANAGE_SETTINGS, post=True)
+def test_connection(request, slug):
+    result = services.test_connection(request.organisation, user=request.user)
+    request.session[f"bexio_test_{request.organisation.pk}"] = {
+        "ok": result.ok,
+        "latency_ms": result.latency_ms,
+        "company_name": result.company_name,
+        "user_name": result.user_name,
+        "message": result.message,
+        "forbidden": result.forbidden,
+    }
+    return redirect(_page_url(request.organisation))
+
+
+@org_required(Perm.MANAGE_SETTINGS, post=True)
+def disconnect(request, slug):
+    services.disconnect(request.organisation, user=request.user)
+    messages.success(request, _("Disconnected: the grant was revoked at bexio and the tokens were deleted."))
+    return redirect(_page_url(request.organisation))

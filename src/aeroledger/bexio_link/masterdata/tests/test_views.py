@@ -1,0 +1,146 @@
+"""Mapping and contacts pages: who may read, who may change, what they show."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+
+from aeroledger.tenancy.models import Membership
+
+from ..models import ChargeMapping, ContactLink, InvoiceSettings, Kind, LinkState
+from ..services import MasterData, refresh_master_data
+from .conftest import member
+
+pytestmark = pytest.mark.django_db
+
+
+def staff(org, name, **perms):
+    user = get_user_model().objects.create_user(name, password="pw-" + name)
+    Membership.objects.create(user=user, organisation=org, **perms)
+    return user
+
+
+@pytest.fixture
+def admin(org):
+    return staff(org, "admin", manage_settings=True, manage_members=True)
+
+
+@pytest.fixture
+def reader(org):
+    return staff(org, "reader")
+
+
+def test_reader_sees_mapping_but_cannot_change(client, org, reader):
+    client.force_login(reader)
+    response = client.get(reverse("bexio_masterdata:mapping", args=[org.slug]))
+    assert response.status_code == 200
+    assert b'id="refresh-button"' not in response.content
+    assert b"Manage settings" in response.content
+    assert client.post(reverse("bexio_masterdata:mapping_save", args=[org.slug])).status_code == 403
+    assert client.post(reverse("bexio_masterdata:refresh", args=[org.slug])).status_code == 403
+    assert client.post(reverse("bexio_masterdata:contacts_sync", args=[org.slug])).status_code == 403
+
+
+def test_outsider_gets_404(client, org):
+    other = get_user_model().objects.create_user("outsider", password="x")
+    client.force_login(other)
+    assert client.get(reverse("bexio_masterdata:mapping", args=[org.slug])).status_code == 404
+    assert client.get(reverse("bexio_masterdata:contacts", args=[org.slug])).status_code == 404
+
+
+def test_save_mapping_shows_broken_after_bexio_dropped_it(client, org, admin, sb):
+    from .conftest import make_client
+
+    with make_client(sb) as bx:
+        refresh_master_data(org, bx)
+    master = MasterData(org)
+    bank = master.bank_accounts()[0]
+    user = master.all(Kind.USER)[0]
+    art = master.all(Kind.ARTICLE)[0]
+    client.force_login(admin)
+    url = reverse("bexio_masterdata:mapping", args=[org.slug])
+    page = client.get(url)
+    assert b"QR-IBAN" in page.content
+    data = {
+        "bank_account": bank.pk,
+        "user": user.pk,
+        "contact_group_name": "Aeroledger",
+        "payment_terms_days": 20,
+        "m-manual-0-0-article": art.pk,
+        "m-top_up-0-0-account": master.earnings_accounts()[0].pk,  # account without tax: refused
+    }
+    response = client.post(reverse("bexio_masterdata:mapping_save", args=[org.slug]), data)
+    assert response.status_code == 400
+    assert b"choose both an account and a tax" in response.content
+    del data["m-top_up-0-0-account"]
+    response = client.post(reverse("bexio_masterdata:mapping_save", args=[org.slug]), data)
+    assert response.status_code == 302
+    settings_row = InvoiceSettings.objects.get(organisation=org)
+    assert (settings_row.bank_account, settings_row.user, settings_row.payment_terms_days) == (bank, user, 20)
+    assert ChargeMapping.objects.get(organisation=org, charge_type="manual").article == art
+    # bexio no longer has the article: the row shows as broken, the choice is kept
+    art.is_active = False
+    art.save()
+    page = client.get(url)
+    assert b"inactive in bexio" in page.content and b"broken" in page.content
+
+
+def test_contacts_page_lists_conflicts_and_links_by_hand(client, org, admin):
+    m1 = member(org, 1)
+    m2 = member(org, 2)
+    ContactLink.objects.create(
+        organisation=org,
+        member=m2,
+        state=LinkState.CONFLICT,
+        candidates=[{"id": 41, "nr": "", "name": "A", "mail": "m2@example.ch", "city": ""}],
+    )
+    client.force_login(admin)
+    page = client.get(reverse("bexio_masterdata:contacts", args=[org.slug]))
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert f'id="unlinked-{m1.pk}"' in text and f'id="conflict-{m2.pk}"' in text
+    assert "Link to this bexio contact" in text
+
+
+@pytest.fixture
+def patched(monkeypatch, sb):
+    from .. import contacts, services, views
+    from .conftest import make_client
+
+    bx = make_client(sb)
+    for module in (services, contacts, views):
+        monkeypatch.setattr(module, "client_for", lambda org: bx)
+    yield bx
+    bx.close()
+
+
+def test_refresh_button_and_contact_actions(client, org, admin, patched):
+    client.force_login(admin)
+    response = client.post(reverse("bexio_masterdata:refresh", args=[org.slug]), follow=True)
+    assert b"changes" in response.content
+    response = client.post(reverse("bexio_masterdata:refresh", args=[org.slug]), follow=True)
+    assert b"nothing changed" in response.content
+    master = MasterData(org)
+    InvoiceSettings.objects.create(organisation=org, user=master.all(Kind.USER)[0])
+    m = member(org, 3)
+    response = client.post(reverse("bexio_masterdata:contact_sync", args=[org.slug, m.pk]), follow=True)
+    link = ContactLink.objects.get(member=m)
+    assert f"is bexio contact {link.bexio_id}".encode() in response.content
+    response = client.post(reverse("bexio_masterdata:contact_unlink", args=[org.slug, m.pk]), follow=True)
+    assert not ContactLink.objects.filter(member=m).exists()
+    response = client.post(
+        reverse("bexio_masterdata:contact_link", args=[org.slug, m.pk]),
+        {"bexio_id": link.bexio_id},
+        follow=True,
+    )
+    assert ContactLink.objects.get(member=m).matched_by == "hand"
+    member(org, 4)
+    response = client.post(reverse("bexio_masterdata:contacts_sync", args=[org.slug]), follow=True)
+    assert b"1 created" in response.content and b"1 unchanged" in response.content
+
+
+def test_mapping_page_lists_blocked_invoices(client, org, admin, invoice):
+    client.force_login(admin)
+    page = client.get(reverse("bexio_masterdata:mapping", args=[org.slug])).content.decode()
+    assert 'id="waiting"' in page
+    assert "Aircraft time (HB-KFA) is not mapped" in page
+    assert "0 ready for bexio, 1 blocked" in page

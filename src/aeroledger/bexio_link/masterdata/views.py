@@ -1,0 +1,380 @@
+"""Mapping page (refresh, map, settings) and contacts page (match, link, sync)."""
+
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from aeroledger.tenancy.access import org_required
+from aeroledger.tenancy.models import Perm
+from bexio import errors as bexio_errors
+
+from . import api
+from .contacts import (
+    ContactSyncError,
+    contact_fields,
+    ensure_contact,
+    ensure_contact_group,
+    fields_hash,
+    link_by_hand,
+    members_to_sync,
+    sync_contacts,
+    unlink,
+)
+from .forms import ChargeMappingForm, InvoiceSettingsForm, LinkForm
+from .models import ChargeMapping, ContactLink, Kind, LinkState
+from .services import (
+    charge_type_label,
+    client_for,
+    last_refresh,
+    mapping_for,
+    refresh_master_data,
+    validate_invoice,
+)
+
+
+def _not_connected_errors():
+    from aeroledger.bexio_link.connection.services import NotConnected
+
+    return (NotConnected, bexio_errors.BexioError, ContactSyncError)
+
+
+def _error_text(exc: Exception) -> str:
+    if isinstance(exc, bexio_errors.BexioError):
+        return _("bexio answered: %(error)s") % {"error": api.describe_error(exc)}
+    return str(exc)
+
+
+# --- Mapping -------------------------------------------------------------------------------------
+
+
+@dataclass
+class RowSpec:
+    charge_type: str
+    aircraft_id: int | None
+    aerodrome_id: int | None
+    label: str
+    is_default: bool = False
+
+    @property
+    def prefix(self) -> str:
+        return f"m-{self.charge_type}-{self.aircraft_id or 0}-{self.aerodrome_id or 0}"
+
+
+def row_specs(org) -> list[RowSpec]:
+    from aeroledger.billing.models import ChargeType
+    from aeroledger.flights.models import Aerodrome, Aircraft
+
+    specs = [RowSpec(ChargeType.AIRCRAFT_TIME, None, None, _("all aircraft (default)"), True)]
+    specs += [
+        RowSpec(ChargeType.AIRCRAFT_TIME, a.pk, None, a.registration)
+        for a in Aircraft.objects.filter(organisation=org).order_by("registration")
+    ]
+    specs.append(RowSpec(ChargeType.INSTRUCTION, None, None, "", True))
+    specs.append(RowSpec(ChargeType.LANDING_FEE, None, None, _("all aerodromes (default)"), True))
+    specs += [
+        RowSpec(ChargeType.LANDING_FEE, None, a.pk, f"{a.icao} {a.name}")
+        for a in Aerodrome.objects.filter(organisation=org).order_by("icao")
+    ]
+    specs.append(RowSpec(ChargeType.TOP_UP, None, None, "", True))
+    specs.append(RowSpec(ChargeType.MANUAL, None, None, "", True))
+    return specs
+
+
+def _mapping_rows(org, mapping, data=None):
+    rows = []
+    for spec in row_specs(org):
+        row = mapping.rows.get((spec.charge_type, spec.aircraft_id, spec.aerodrome_id))
+        form = ChargeMappingForm(data, organisation=org, row=row, prefix=spec.prefix)
+        if row is not None:
+            problems = mapping.row_problems(row)
+            status = "broken" if problems else "ok"
+        elif not spec.is_default and mapping.rows.get((spec.charge_type, None, None)):
+            problems, status = [], "default"
+        else:
+            problems, status = [], "unmapped"
+        rows.append(
+            {
+                "spec": spec,
+                "type_label": charge_type_label(spec.charge_type),
+                "row": row,
+                "form": form,
+                "problems": problems,
+                "status": status,
+            }
+        )
+    return rows
+
+
+def _mapping_page(request, settings_form=None, rows=None, status=200):
+    org = request.organisation
+    mapping = mapping_for(org)
+    can_change = request.membership.has_perm(Perm.MANAGE_SETTINGS)
+    if settings_form is None:
+        settings_form = InvoiceSettingsForm(
+            instance=mapping.settings, organisation=org, initial=_suggestions(org, mapping)
+        )
+    if rows is None:
+        rows = _mapping_rows(org, mapping)
+    if not can_change:
+        for field in settings_form.fields.values():
+            field.disabled = True
+        for item in rows:
+            for field in item["form"].fields.values():
+                field.disabled = True
+    context = {
+        "mapping": mapping,
+        "problems": mapping.problems(),
+        "waiting": _waiting_invoices(org, mapping),
+        "settings_form": settings_form,
+        "rows": rows,
+        "can_change": can_change,
+        "refresh": last_refresh(org),
+        "contact_group": mapping.contact_group,
+        "counts": {
+            kind: len(mapping.master.all(kind))
+            for kind in ("article", "tax", "account", "bank_account", "user")
+        },
+    }
+    return render(request, "bexio_masterdata/mapping.html", context, status=status)
+
+
+WAITING_SHOWN = 20
+
+
+def _waiting_invoices(org, mapping) -> dict:
+    """Invoices not yet in bexio (approved first, then drafts) and what blocks them."""
+    from aeroledger.billing.models import Invoice, InvoiceStatus
+
+    waiting = Invoice.objects.filter(
+        organisation=org, status__in=[InvoiceStatus.APPROVED, InvoiceStatus.DRAFT]
+    ).select_related("member", "organisation")
+    everywhere = set(mapping.problems())  # shown once above the list, not on every invoice
+    blocked, ok, checked = [], 0, 0
+    for status in (InvoiceStatus.APPROVED, InvoiceStatus.DRAFT):
+        for invoice in waiting.filter(status=status).order_by("-date", "-id")[:WAITING_SHOWN]:
+            checked += 1
+            reasons = validate_invoice(invoice, mapping)
+            if reasons:
+                blocked.append({"invoice": invoice, "reasons": [r for r in reasons if r not in everywhere]})
+            else:
+                ok += 1
+    return {"blocked": blocked, "ok": ok, "checked": checked, "total": waiting.count()}
+
+
+COUNTED_KINDS = ("article", "tax", "account", "bank_account", "user")
+
+
+def _suggestions(org, mapping) -> dict:
+    """Before the first save: the first QR bank account and the bexio user who connected."""
+    if mapping.settings.pk is not None:
+        return {}
+    from aeroledger.bexio_link.connection.services import connection_for
+
+    initial = {}
+    banks = mapping.master.bank_accounts()
+    if banks:
+        initial["bank_account"] = banks[0].pk
+    conn = connection_for(org)
+    consenting = str(getattr(conn, "bexio_user_id", "") or "")
+    user = next((u for u in mapping.master.all(Kind.USER) if str(u.bexio_id) == consenting), None)
+    if user is not None:
+        initial["user"] = user.pk
+    return initial
+
+
+@org_required()
+def mapping(request, slug):
+    return _mapping_page(request)
+
+
+@org_required(Perm.MANAGE_SETTINGS, post=True)
+def mapping_save(request, slug):
+    org = request.organisation
+    mapping = mapping_for(org)
+    instance = mapping.settings
+    settings_form = InvoiceSettingsForm(request.POST, instance=instance, organisation=org)
+    rows = _mapping_rows(org, mapping, request.POST)
+    if not (settings_form.is_valid() and all(item["form"].is_valid() for item in rows)):
+        messages.error(request, _("The mapping was not saved: please correct the marked fields."))
+        return _mapping_page(request, settings_form, rows, status=400)
+    with transaction.atomic():
+        saved = settings_form.save(commit=False)
+        if "contact_group_name" in settings_form.changed_data:
+            saved.contact_group = None  # found again by name (or created) below
+        saved.updated_by = request.user
+        saved.save()
+        for item in rows:
+            spec, form = item["spec"], item["form"]
+            key = {
+                "organisation": org,
+                "charge_type": spec.charge_type,
+                "aircraft_id": spec.aircraft_id,
+                "aerodrome_id": spec.aerodrome_id,
+            }
+            if form.is_empty:
+                ChargeMapping.objects.filter(**key).delete()
+                continue
+            data = form.cleaned_data
+            values = {"article": data["article"], "account": data["account"], "tax": data["tax"]}
+            row = item["row"]
+            if row is None:
+                ChargeMapping.objects.create(**key, **values)
+            elif (row.article_id, row.account_id, row.tax_id) != tuple(
+                v.pk if v else None for v in values.values()
+            ):
+                for name, value in values.items():
+                    setattr(row, name, value)
+                row.save()
+    messages.success(request, _("The mapping was saved."))
+    _ensure_group_quietly(request, org)
+    return redirect("bexio_masterdata:mapping", slug)
+
+
+def _ensure_group_quietly(request, org) -> None:
+    """Find or create the contact group in bexio now, so the first contact sync only creates contacts."""
+    mapping = mapping_for(org)
+    if mapping.contact_group_id:
+        return
+    try:
+        ensure_contact_group(client_for(org), mapping)
+    except _not_connected_errors() as exc:
+        messages.warning(
+            request,
+            _("The contact group will be created in bexio at the first contact sync (%(reason)s).")
+            % {"reason": _error_text(exc)},
+        )
+
+
+@org_required(Perm.MANAGE_SETTINGS, post=True)
+def refresh(request, slug):
+    org = request.organisation
+    try:
+        run = refresh_master_data(org, triggered_by="button")
+    except _not_connected_errors() as exc:
+        messages.error(request, _("Refresh from bexio failed: %(reason)s") % {"reason": _error_text(exc)})
+    else:
+        if run.changes:
+            messages.success(request, _("Refreshed from bexio: %(n)s changes.") % {"n": run.changes})
+        else:
+            messages.success(request, _("Refreshed from bexio: nothing changed."))
+    return redirect("bexio_masterdata:mapping", slug)
+
+
+# --- Contacts ------------------------------------------------------------------------------------
+
+
+@org_required()
+def contacts(request, slug):
+    from aeroledger.members.models import Member
+
+    org = request.organisation
+    mapping = mapping_for(org)
+    group_id = mapping.contact_group_id
+    links = {link.member_id: link for link in ContactLink.objects.filter(organisation=org)}
+    members = list(members_to_sync(org))
+    listed = {m.pk for m in members}
+    members += list(Member.objects.filter(organisation=org, pk__in=[i for i in links if i not in listed]))
+    conflicts, unlinked, linked = [], [], []
+    for member in members:
+        link = links.get(member.pk)
+        if link is not None and link.state == LinkState.CONFLICT:
+            conflicts.append({"member": member, "link": link})
+        elif link is not None and link.is_linked:
+            changed = link.synced_hash != fields_hash(contact_fields(member, mapping), group_id)
+            linked.append({"member": member, "link": link, "changed": changed})
+        else:
+            unlinked.append({"member": member, "link": link})
+    context = {
+        "conflicts": conflicts,
+        "unlinked": unlinked,
+        "linked": linked,
+        "can_change": request.membership.has_perm(Perm.MANAGE_MEMBERS),
+        "ready": mapping.user is not None,
+        "changed_count": sum(1 for item in linked if item["changed"]),
+    }
+    return render(request, "bexio_masterdata/contacts.html", context)
+
+
+def _report_message(report) -> str:
+    s = report.summary()
+    return (
+        _(
+            "Contacts: %(created)s created, %(updated)s updated, %(matched)s matched, "
+            "%(unchanged)s unchanged, %(conflicts)s left for a person, %(errors)s failed."
+        )
+        % s
+    )
+
+
+@org_required(Perm.MANAGE_MEMBERS, post=True)
+def contacts_sync(request, slug):
+    org = request.organisation
+    try:
+        report = sync_contacts(org)
+    except _not_connected_errors() as exc:
+        messages.error(request, _("The contact sync failed: %(reason)s") % {"reason": _error_text(exc)})
+    else:
+        level = messages.WARNING if report.errors or report.conflicts else messages.SUCCESS
+        messages.add_message(request, level, _report_message(report))
+        for member, message in report.errors[:10]:
+            messages.error(request, f"{member.number if member else ''} {message}".strip())
+    return redirect("bexio_masterdata:contacts", slug)
+
+
+def _member(request, member_id):
+    from aeroledger.members.models import Member
+
+    return get_object_or_404(Member, organisation=request.organisation, pk=member_id)
+
+
+@org_required(Perm.MANAGE_MEMBERS, post=True)
+def contact_sync(request, slug, member_id):
+    member = _member(request, member_id)
+    try:
+        contact_id = ensure_contact(None, member)
+    except _not_connected_errors() as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(
+            request,
+            _("%(member)s is bexio contact %(id)s.") % {"member": member.display_name, "id": contact_id},
+        )
+    return redirect("bexio_masterdata:contacts", slug)
+
+
+@org_required(Perm.MANAGE_MEMBERS, post=True)
+def contact_link(request, slug, member_id):
+    member = _member(request, member_id)
+    form = LinkForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the id of the bexio contact."))
+        return redirect("bexio_masterdata:contacts", slug)
+    bexio_id = form.cleaned_data["bexio_id"]
+    try:
+        client = client_for(request.organisation)
+        link_by_hand(member, bexio_id, client)
+        ensure_contact(client, member)
+    except _not_connected_errors() as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(
+            request,
+            _("%(member)s is now linked to bexio contact %(id)s.")
+            % {"member": member.display_name, "id": bexio_id},
+        )
+    return redirect("bexio_masterdata:contacts", slug)
+
+
+@org_required(Perm.MANAGE_MEMBERS, post=True)
+def contact_unlink(request, slug, member_id):
+    member = _member(request, member_id)
+    unlink(member)
+    messages.success(
+        request,
+        _("%(member)s is no longer linked; the bexio contact was left as it is.")
+        % {"member": member.display_name},
+    )
+    return redirect("bexio_masterdata:contacts", slug)

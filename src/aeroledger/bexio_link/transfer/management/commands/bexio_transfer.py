@@ -1,0 +1,114 @@
+"""`aeroledger bexio_transfer --org SLUG [--dry-run] [--invoice N ...]`: transfer approved invoices now."""
+
+import sys
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from aeroledger.billing.models import Invoice, InvoiceStatus
+from aeroledger.tenancy.models import Organisation
+
+
+def progress_bar(done: int, total: int, width: int = 30) -> str:
+    filled = int(width * done / total) if total else width
+    return "[" + "#" * filled + "." * (width - filled) + f"] {done}/{total}"
+
+
+class Command(BaseCommand):
+    help = (
+        "Transfer approved invoices to bexio (exactly once; resumable). --dry-run shows what would be sent."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--org", required=True, help="organisation short name (slug)")
+        parser.add_argument("--invoice", nargs="+", default=None, help="invoice numbers (or ids) to transfer")
+        parser.add_argument("--dry-run", action="store_true", help="show what would be sent; write nothing")
+        parser.add_argument("--concurrency", type=int, default=None, help="invoices in flight at once")
+
+    def handle(self, *args, **opts):
+        try:
+            org = Organisation.objects.get(slug=opts["org"])
+        except Organisation.DoesNotExist:
+            raise CommandError(f"no organisation {opts['org']!r}") from None
+        invoices = (
+            Invoice.objects.filter(organisation=org).select_related("member").order_by("date", "number")
+        )
+        ids = None
+        if opts["invoice"]:
+            wanted = opts["invoice"]
+            numeric = [int(w) for w in wanted if w.isdigit()]
+            chosen = invoices.filter(number__in=wanted) | invoices.filter(pk__in=numeric)
+            ids = sorted(set(chosen.values_list("pk", flat=True)))
+            if not ids:
+                raise CommandError("none of these invoices exists")
+            invoices = invoices.filter(pk__in=ids)
+        else:
+            invoices = invoices.filter(status=InvoiceStatus.APPROVED)
+        if opts["dry_run"]:
+            return self.dry_run(org, invoices)
+        from aeroledger.bexio_link.transfer import services
+
+        total = invoices.count() if ids is None else len(ids)
+        seen = {"n": 0}
+        interactive = sys.stdout.isatty()
+
+        def on_progress(stats):
+            done = sum(stats.get(k, 0) for k in ("created", "adopted", "done", "failed"))
+            if done != seen["n"]:
+                seen["n"] = done
+                line = progress_bar(min(done, total), total) + f"  failed: {stats.get('failed', 0)}"
+                if interactive:
+                    self.stdout.write("\r" + line, ending="")
+                    self.stdout.flush()
+                elif done == total or done % max(1, total // 20) == 0:
+                    self.stdout.write(line)
+
+        started = time.monotonic()
+        stats = services.transfer_invoices(org, ids, concurrency=opts["concurrency"], on_progress=on_progress)
+        if interactive:
+            self.stdout.write("")
+        seconds = time.monotonic() - started
+        self.stdout.write(
+            f"created {stats.get('created', 0)}, adopted {stats.get('adopted', 0)}, "
+            f"failed {stats.get('failed', 0)}, retries {stats.get('retry', 0)} in {seconds:.1f} s"
+        )
+        if stats.get("paused"):
+            self.stderr.write("paused: the bexio connection needs a reconnect (nothing is lost)")
+        if stats.get("next_try_in_s"):
+            self.stdout.write(
+                f"some invoices wait for a retry in {stats['next_try_in_s']} s (a worker resumes them)"
+            )
+
+    def dry_run(self, org, invoices):
+        from aeroledger.bexio_link.masterdata.services import mapping_for
+        from aeroledger.bexio_link.transfer.plan import plan_invoice
+
+        mapping = mapping_for(org)
+        blocked = 0
+        n = 0
+        for inv in invoices:
+            n += 1
+            plan = plan_invoice(inv, mapping=mapping)
+            h = plan.header
+            self.stdout.write(
+                f"\n{inv.number or inv.pk}  {plan.contact_label}  contact: "
+                f"{'bexio #' + str(plan.contact_id) if plan.contact_id else 'created/matched first'}"
+            )
+            self.stdout.write(
+                f"  title {h['title']!r}, {h['is_valid_from']}..{h['is_valid_to']}, bank #{h['bank_account_id']}, "
+                f"owner #{h['user_id']}, currency #{h['currency_id']}, language #{h['language_id']}, "
+                f"api_reference {h['api_reference']}{', issue' if plan.issue else ''}{', send' if plan.send else ''}"
+            )
+            for p in plan.positions:
+                where = f"article #{p.article_id}" if p.article_id else ""
+                where += f" account #{p.account_id} tax #{p.tax_id}" if p.account_id or p.tax_id else ""
+                qty = "" if p.kind == "discount" else f"{p.amount} x {p.unit_price}"
+                self.stdout.write(
+                    f"  {p.bexio_type:<19} {p.text[:50]:<50} {where.strip():<30} {qty:>18} {p.total:>10}"
+                )
+            self.stdout.write(f"  total in bexio: {plan.expected_total}")
+            if plan.blockers:
+                blocked += 1
+                for b in plan.blockers:
+                    self.stdout.write(f"  BLOCKED: {b}")
+        self.stdout.write(f"\n{n} invoices, {blocked} blocked. Dry run: nothing was sent or saved.")

@@ -1,0 +1,158 @@
+"""Transfer against the sandbox over HTTP: exactly once under faults, resumable, re-run writes nothing."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from aeroledger.bexio_link.transfer import services
+from aeroledger.bexio_link.transfer.models import TransferAttempt, TransferState, TransferStatus
+from aeroledger.billing.models import Invoice, InvoiceStatus
+
+from .conftest import assert_exactly_once, make_client, write_requests
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+INVOICE_CREATE = r"^/2\.0/kb_invoice$"
+
+
+@pytest.fixture(autouse=True)
+def no_backoff(monkeypatch):
+    monkeypatch.setattr(services, "backoff", lambda attempts: timedelta(0))
+
+
+def run(org, client, **kw):
+    kw.setdefault("concurrency", 4)
+    return services.transfer_invoices(org, client=client, **kw)
+
+
+def test_full_month_then_rerun_writes_nothing(sb, client, demo):
+    approved = Invoice.objects.filter(organisation=demo, status=InvoiceStatus.APPROVED).count()
+    assert approved > 10
+    stats = run(demo, client)
+    assert stats.get("created") == approved
+    assert_exactly_once(demo, client)
+    assert Invoice.objects.filter(organisation=demo, status=InvoiceStatus.TRANSFERRED).count() == approved
+    creates = [r for r in write_requests(sb) if r["path"] == "/2.0/kb_invoice"]
+    assert len(creates) == approved
+
+    mark = sb.requests()[-1]["id"]
+    stats = run(demo, client)
+    assert not stats.get("created")
+    assert write_requests(sb, mark) == []
+
+
+@pytest.mark.parametrize("effect", ["status:500", "drop", "timeout", "status:503"])
+def test_fault_after_commit_leaves_exactly_one(sb, client, demo, effect):
+    # bexio saves the invoice, then the answer is lost: 3 invoices hit it.
+    sb.fault(method="POST", path=INVOICE_CREATE, when="after_commit", effect=effect, times=3)
+    run(demo, client)
+    in_bexio = assert_exactly_once(demo, client)
+    adopted = TransferAttempt.objects.filter(organisation=demo, outcome="adopted").count()
+    assert adopted == 3
+    assert (
+        len(in_bexio) == Invoice.objects.filter(organisation=demo, status=InvoiceStatus.TRANSFERRED).count()
+    )
+
+
+def test_fault_before_and_429_bursts(sb, client, demo):
+    sb.fault(method="POST", path=INVOICE_CREATE, when="before", effect="status:500", times=2)
+    sb.fault(method="*", path=r"^/2\.0/", when="before", effect="status:429", probability=0.2, seed=7)
+    run(demo, client)
+    sb.clear_faults()
+    run(demo, client)  # whatever exhausted the client's 429 retries goes now
+    assert_exactly_once(demo, client)
+
+
+def test_random_faults_everywhere(sb, client, demo):
+    for effect in ("status:500", "drop", "timeout"):
+        sb.fault(
+            method="POST",
+            path=r"^/2\.0/kb_invoice",
+            when="after_commit",
+            effect=effect,
+            probability=0.15,
+            seed=3,
+        )
+    run(demo, client)
+    sb.clear_faults()
+    run(demo, client)
+    assert_exactly_once(demo, client)
+
+
+def test_validation_error_stops_that_invoice_only(sb, client, demo):
+    sb.fault(method="POST", path=INVOICE_CREATE, when="before", effect="status:422", times=1)
+    run(demo, client)
+    failed = TransferState.objects.filter(organisation=demo, status=TransferStatus.FAILED)
+    assert failed.count() == 1
+    assert failed[0].last_error_status == 422
+    assert failed[0].last_error  # bexio's message, verbatim
+    done = TransferState.objects.filter(organisation=demo, status=TransferStatus.DONE).count()
+    assert done == Invoice.objects.filter(organisation=demo).exclude(status="draft").count() - 1
+    # retry: goes through now
+    services.retry_failed(demo, enqueue=False)
+    services.run_transfers(org_ids=[demo.pk], client_factory=lambda org: client, concurrency=2)
+    assert_exactly_once(demo, client)
+
+
+def test_unauthorised_pauses_without_losing_anything(sb, client, demo):
+    bad = make_client(sb, token="not-a-token")
+    stats = run(demo, bad)
+    assert stats.get("paused")
+    assert not TransferState.objects.filter(organisation=demo, status__in=["done", "failed"]).exists()
+    from aeroledger.bexio_link.transfer.models import TransferBatch
+
+    assert TransferBatch.objects.filter(organisation=demo, status="paused").exists()
+    services.run_transfers(org_ids=[demo.pk], client_factory=lambda org: client, concurrency=4)
+    assert_exactly_once(demo, client)
+
+
+def test_worker_crash_after_create_resumes_and_adopts(sb, client, demo):
+    invoice = Invoice.objects.filter(organisation=demo, status=InvoiceStatus.APPROVED).first()
+    # A worker sent the create, bexio saved it, then the worker was killed before storing anything.
+    from aeroledger.bexio_link.masterdata.services import ensure_contact
+    from aeroledger.bexio_link.transfer.plan import plan_invoice
+
+    plan = plan_invoice(invoice)
+    client.invoices.create(plan.create_body(ensure_contact(client, invoice.member)))
+    past = timezone.now() - timedelta(seconds=5)
+    TransferState.objects.create(
+        organisation=demo,
+        invoice=invoice,
+        status=TransferStatus.SENDING,
+        attempts=1,
+        claimed_by="dead-worker",
+        claimed_until=past,
+    )
+    run(demo, client)
+    assert_exactly_once(demo, client)
+    state = TransferState.objects.get(invoice=invoice)
+    assert state.log.filter(outcome="adopted").exists()
+
+
+def test_lease_held_by_a_live_worker_is_left_alone(sb, client, demo):
+    invoice = Invoice.objects.filter(organisation=demo, status=InvoiceStatus.APPROVED).first()
+    TransferState.objects.create(
+        organisation=demo,
+        invoice=invoice,
+        status=TransferStatus.SENDING,
+        attempts=1,
+        claimed_by="live-worker",
+        claimed_until=timezone.now() + timedelta(minutes=5),
+    )
+    services.transfer_invoices(demo, client=client, concurrency=4, wait_for_retries_s=0)
+    state = TransferState.objects.get(invoice=invoice)
+    assert state.status == TransferStatus.SENDING and state.claimed_by == "live-worker"
+
+
+def test_dry_run_plan_writes_nothing(sb, client, demo):
+    from aeroledger.bexio_link.transfer.plan import plan_invoice
+
+    mark = sb.requests()[-1]["id"] if sb.requests() else 0
+    invoice = Invoice.objects.filter(organisation=demo, status=InvoiceStatus.APPROVED).first()
+    plan = plan_invoice(invoice)
+    assert plan.ok, plan.blockers
+    assert plan.positions and all(p.account_id and p.tax_id for p in plan.positions if p.kind != "discount")
+    assert plan.header["api_reference"] == str(invoice.uuid)
+    assert sb.requests(mark) == []
+    assert not TransferState.objects.exists()

@@ -1,0 +1,145 @@
+"""The pages: transfer (start, progress), preview, log (retry), invoice (PDF); access per organisation."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from aeroledger.bexio_link.transfer import services
+from aeroledger.bexio_link.transfer.models import TransferBatch, TransferState, TransferStatus
+from aeroledger.billing.models import Invoice, InvoiceStatus
+from aeroledger.tenancy.models import Membership, Organisation
+
+from .conftest import approve_all, map_everything
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def connect(org, sb):
+    from aeroledger.bexio_link.connection.models import BexioConnection, Status
+
+    t = sb.tokens()
+    conn, _ = BexioConnection.objects.get_or_create(organisation=org)
+    conn.set_tokens(t["access_token"], t.get("refresh_token"))
+    conn.status = Status.CONNECTED
+    conn.granted_scopes = t["scope"].split()
+    conn.expires_at = timezone.now() + timedelta(seconds=int(t.get("expires_in", 3600)))
+    conn.company_id = t.get("company_id", "")
+    conn.save()
+    return conn
+
+
+def login(org, name, **perms):
+    user = get_user_model().objects.create_user(name, password="pw-123456")
+    Membership.objects.create(user=user, organisation=org, **perms)
+    c = Client()
+    c.force_login(user)
+    return c
+
+
+@pytest.fixture
+def site(sb, client, settings):
+    from aeroledger.billing.demo import seed_demo
+
+    settings.BEXIO_API_BASE = sb.url
+    org = seed_demo()
+    connect(org, sb)
+    map_everything(org, client)
+    approve_all(org)
+    return org
+
+
+def url(name, org, *args):
+    return reverse(f"bexio_transfer:{name}", args=[org.slug, *args])
+
+
+def test_transfer_page_start_progress_and_log(sb, site):
+    manager = login(site, "manager", manage_invoicing=True)
+    reader = login(site, "reader")
+    page = reader.get(url("transfers", site))
+    assert page.status_code == 200
+    assert b"Transfer all approved invoices" not in page.content
+    assert reader.post(url("start", site), {"scope": "all"}).status_code == 403
+
+    page = manager.get(url("transfers", site))
+    assert b"Transfer all approved invoices" in page.content
+    resp = manager.post(url("start", site), {"scope": "all"})
+    assert resp.status_code == 302
+    batch = TransferBatch.objects.get(organisation=site)
+    assert batch.status == "queued" and batch.states.count() > 0
+    bar = manager.get(url("progress", site), HTTP_HX_REQUEST="true")
+    assert b'hx-trigger="every 1s"' in bar.content
+
+    stats = services.run_transfers(concurrency=4)  # what the db_worker's task does
+    assert stats.get("created") == batch.states.count()
+    bar = manager.get(url("progress", site))
+    assert b"hx-trigger" not in bar.content and b"transferred" in bar.content
+
+    log = manager.get(url("log", site))
+    assert log.status_code == 200 and b"Created in bexio" in log.content
+    calls = manager.get(url("log", site) + "?show=calls&q=kb_invoice")
+    assert b"/2.0/kb_invoice" in calls.content
+    assert b"Bearer" not in calls.content
+    from aeroledger.bexio_link.connection.models import BexioCall
+
+    inv = Invoice.objects.filter(organisation=site, status=InvoiceStatus.TRANSFERRED).first()
+    assert BexioCall.objects.filter(organisation=site, context=f"transfer:{inv.uuid}").exists()
+
+
+def test_selected_invoices_only(sb, site):
+    manager = login(site, "manager", manage_invoicing=True)
+    ids = list(Invoice.objects.filter(organisation=site, status=InvoiceStatus.APPROVED).values_list("pk", flat=True)[:2])
+    manager.post(url("start", site), {"scope": "selected", "invoice_ids": ids})
+    assert set(TransferState.objects.values_list("invoice_id", flat=True)) == set(ids)
+
+
+def test_preview_calls_nobody_and_shows_positions(sb, site):
+    reader = login(site, "reader")
+    mark = sb.requests()[-1]["id"]
+    page = reader.get(url("preview", site))
+    assert page.status_code == 200
+    assert b"KbPositionCustom" in page.content and b"ready" in page.content
+    assert sb.requests(mark) == []
+    assert not TransferState.objects.exists()
+
+
+def test_failed_invoice_retry_and_invoice_page_with_pdf(sb, site):
+    manager = login(site, "manager", manage_invoicing=True)
+    sb.fault(method="POST", path=r"^/2\.0/kb_invoice$", when="before", effect="status:422", times=1)
+    services.transfer_invoices(site, concurrency=1)
+    failed = TransferState.objects.get(organisation=site, status=TransferStatus.FAILED)
+    log = manager.get(url("log", site))
+    assert b"Retry all failed" in log.content
+    manager.post(url("retry", site, failed.invoice_id))
+    services.run_transfers(concurrency=1)
+    failed.refresh_from_db()
+    assert failed.status == TransferStatus.DONE
+
+    page = manager.get(url("invoice", site, failed.invoice_id))
+    assert failed.document_nr.encode() in page.content
+    pdf = manager.get(url("invoice_pdf", site, failed.invoice_id))
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")
+
+
+def test_sync_button(sb, site):
+    manager = login(site, "manager", manage_invoicing=True)
+    services.transfer_invoices(site, concurrency=2)
+    resp = manager.post(url("sync", site))
+    assert resp.status_code == 302
+    from aeroledger.bexio_link.transfer.models import SyncState
+
+    assert SyncState.objects.get(organisation=site).last_ok_at is not None
+
+
+def test_other_organisations_invoices_are_404(sb, site):
+    other = Organisation.objects.create(name="Other", slug="other", bexio_option=True)
+    outsider = login(other, "outsider", manage_invoicing=True)
+    inv = Invoice.objects.filter(organisation=site).first()
+    assert outsider.get(url("transfers", site)).status_code == 404
+    assert outsider.get(reverse("bexio_transfer:invoice", args=[other.slug, inv.pk])).status_code == 404
+    assert outsider.get(reverse("bexio_transfer:invoice_pdf", args=[other.slug, inv.pk])).status_code == 404
+    assert outsider.post(reverse("bexio_transfer:retry", args=[other.slug, inv.pk])).status_code == 404

@@ -1,0 +1,179 @@
+"""Billing runs and top-up invoices: turning signed-off charges into draft invoices."""
+
+import calendar
+import re
+from collections import defaultdict
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from aeroledger.members.models import Member
+from aeroledger.tenancy.models import Organisation
+
+from .models import (
+    BillingRun,
+    Charge,
+    ChargeType,
+    CreditEntry,
+    CreditKind,
+    Invoice,
+    InvoiceKind,
+    InvoicePosition,
+    InvoiceStatus,
+)
+
+PAYMENT_TERM_DAYS = 30
+_PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+class BadPeriod(ValueError):
+    pass
+
+
+def parse_period(text: str) -> tuple[date, date]:
+    """'2026-11' -> (2026-11-01, 2026-11-30)."""
+    match = _PERIOD.match((text or "").strip())
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        raise BadPeriod(_("The period must look like YYYY-MM, e.g. 2026-11."))
+    year, month = int(match.group(1)), int(match.group(2))
+    return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _lock_organisation(organisation: Organisation) -> None:
+    """Serialise numbering and billing per organisation across processes."""
+    Organisation.objects.select_for_update().filter(pk=organisation.pk).first()
+
+
+def _next_number(organisation: Organisation, on: date) -> str:
+    prefix = f"{on.year}-"
+    count = Invoice.objects.filter(organisation=organisation, number__startswith=prefix).count()
+    return f"{prefix}{count + 1:05d}"
+
+
+def outstanding_on_invoices(member: Member, *, exclude: Invoice | None = None) -> Decimal:
+    """What the member still owes on earlier charge invoices (due minus payments booked on them)."""
+    invoices = Invoice.objects.filter(
+        organisation_id=member.organisation_id, member=member, kind=InvoiceKind.CHARGES
+    )
+    invoices = invoices.exclude(status__in=[InvoiceStatus.PAID, InvoiceStatus.CANCELLED])
+    if exclude is not None:
+        invoices = invoices.exclude(pk=exclude.pk)
+    due = invoices.aggregate(s=Sum("amount_due"))["s"] or Decimal("0")
+    paid = CreditEntry.objects.filter(invoice__in=invoices, kind=CreditKind.PAYMENT).aggregate(
+        s=Sum("amount")
+    )["s"] or Decimal("0")
+    return due - paid
+
+
+def credit_available_for(member: Member, charges: list[Charge]) -> Decimal:
+    """Prepaid credit that may cover these charges.
+
+    The balance already contains the sign-off debits of these charges, so they are added back; what
+    the member still owes on earlier invoices is not credit (it is paid by those invoices).
+    """
+    balance = CreditEntry.objects.filter(organisation_id=member.organisation_id, member=member).balance()
+    debited = CreditEntry.objects.filter(charge__in=charges, kind=CreditKind.CHARGE).aggregate(
+        s=Sum("amount")
+    )["s"] or Decimal("0")
+    return balance - debited + outstanding_on_invoices(member)
+
+
+@transaction.atomic
+def billing_run(organisation: Organisation, period: str, *, user=None, approve: bool = False):
+    """One draft invoice per bill-to member with a position per billable charge up to the period end.
+
+    Returns (run, invoices). Charges are locked and must still be un-invoiced, so two runs at the
+    same time never put a charge on two invoices.
+    """
+    start, end = parse_period(period)
+    _lock_organisation(organisation)
+    charges = list(
+        Charge.objects.select_for_update(of=("self",))
+        .billable()
+        .filter(organisation=organisation, date__lte=end)
+        .order_by("member_id", "date", "id")
+    )
+    run = BillingRun.objects.create(
+        organisation=organisation, period_start=start, period_end=end, created_by=user
+    )
+    by_member: dict[int, list[Charge]] = defaultdict(list)
+    for charge in charges:
+        by_member[charge.member_id].append(charge)
+    members = Member.objects.in_bulk(list(by_member))
+    today = timezone.localdate()
+    invoices = []
+    for member_id, member_charges in by_member.items():
+        member = members[member_id]
+        with translation.override(member.language):
+            title = _("Flights %(period)s") % {"period": f"{start:%m.%Y}"}
+        invoice = Invoice.objects.create(
+            organisation=organisation,
+            number=_next_number(organisation, today),
+            member=member,
+            kind=InvoiceKind.CHARGES,
+            language=member.language,
+            date=today,
+            due_date=today + timedelta(days=PAYMENT_TERM_DAYS),
+            period_start=start,
+            period_end=end,
+            title=title,
+            run=run,
+        )
+        for pos, charge in enumerate(member_charges, start=1):
+            InvoicePosition(
+                invoice=invoice,
+                pos=pos,
+                charge_type=charge.charge_type,
+                aircraft_id=charge.aircraft_id,
+                aerodrome_id=charge.aerodrome_id,
+                charge=charge,
+                date=charge.date,
+                text=f"{charge.date:%d.%m.%Y} {charge.text}",
+                quantity=charge.quantity,
+                unit_price=charge.unit_price,
+            ).save()
+        Charge.objects.filter(pk__in=[c.pk for c in member_charges]).update(invoice=invoice)
+        credit = credit_available_for(member, member_charges) if organisation.is_prepaid else None
+        invoice.recalculate(credit)
+        invoice.save()
+        if approve:
+            invoice.approve(user)
+        invoices.append(invoice)
+    return run, invoices
+
+
+@transaction.atomic
+def create_top_up(organisation: Organisation, member: Member, amount: Decimal, *, user=None) -> Invoice:
+    """An invoice for a prepayment of `amount` onto the member's credit account."""
+    if amount <= 0:
+        raise ValueError("a top-up must be positive")
+    _lock_organisation(organisation)
+    today = timezone.localdate()
+    with translation.override(member.language):
+        title = _("Credit top-up")
+    invoice = Invoice.objects.create(
+        organisation=organisation,
+        number=_next_number(organisation, today),
+        member=member,
+        kind=InvoiceKind.TOP_UP,
+        language=member.language,
+        date=today,
+        due_date=today + timedelta(days=PAYMENT_TERM_DAYS),
+        title=title,
+    )
+    InvoicePosition(
+        invoice=invoice,
+        pos=1,
+        charge_type=ChargeType.TOP_UP,
+        date=today,
+        text=title,
+        quantity=Decimal("1"),
+        unit_price=amount,
+    ).save()
+    invoice.recalculate(None)
+    invoice.save()
+    return invoice

@@ -1,0 +1,102 @@
+from decimal import Decimal as D
+
+import pytest
+from django.urls import reverse
+
+from aeroledger.billing.models import CreditEntry, CreditKind, Invoice, InvoiceStatus
+from aeroledger.billing.runs import billing_run
+from aeroledger.tenancy.testing import PASSWORD, make_fleet, make_flight, make_member, make_org, make_staff
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def club(client):
+    org = make_org("club")
+    boss = make_staff(org, "boss")
+    make_staff(org, "flightdesk", perms=("members",))
+    aircraft, aerodrome = make_fleet(org)
+    pilot = make_member(org, "1", first_name="Paula", last_name="Pilot")
+    make_flight(org, aircraft, pilot, minutes=30, sign_off_by=boss)
+    return org, boss, pilot
+
+
+def test_billing_run_from_the_web_and_approval(client, club):
+    org, boss, pilot = club
+    client.login(username="boss", password=PASSWORD)
+    response = client.post(reverse("billing:run_create", args=["club"]), {"period": "2026-10"})
+    invoice = Invoice.objects.get()
+    assert response.status_code == 302
+    page = client.get(reverse("billing:invoice", args=["club", invoice.pk])).text
+    assert "126.00" in page and "Paula Pilot" in page
+    client.post(reverse("billing:invoice_approve", args=["club", invoice.pk]))
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.APPROVED
+    edit = client.get(reverse("billing:invoice_edit", args=["club", invoice.pk]))
+    assert edit.status_code == 302  # approved: no editing here any more
+
+
+def test_bad_period_is_a_form_error(client, club):
+    client.login(username="boss", password=PASSWORD)
+    response = client.post(reverse("billing:run_create", args=["club"]), {"period": "10/2026"})
+    assert response.status_code == 200 and "period" in response.context["form"].errors
+
+
+def test_approval_needs_manage_invoicing(client, club):
+    org, boss, pilot = club
+    _run, [invoice] = billing_run(org, "2026-10")
+    client.login(username="flightdesk", password=PASSWORD)
+    assert client.post(reverse("billing:invoice_approve", args=["club", invoice.pk])).status_code == 403
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.DRAFT
+
+
+def test_book_entries_and_statement(client, club):
+    org, boss, pilot = club
+    client.login(username="boss", password=PASSWORD)
+    url = reverse("billing:credit_entry_create", args=["club", pilot.pk])
+    client.post(url, {"kind": "deposit", "date": "2026-10-01", "amount": "500", "text": "Einzahlung"})
+    missing_reason = client.post(
+        url, {"kind": "correction", "date": "2026-10-20", "amount": "-10", "text": "x"}
+    )
+    assert "reason" in missing_reason.context["form"].errors
+    client.post(
+        url, {"kind": "correction", "date": "2026-10-20", "amount": "-10", "text": "x", "reason": "typo"}
+    )
+    assert CreditEntry.objects.filter(member=pilot).balance() == D("364.00")  # 500 - 126 - 10
+    statement = client.get(
+        reverse("billing:statement", args=["club", pilot.pk]), {"start": "2026-10-16", "end": "2026-10-31"}
+    )
+    assert statement.context["opening"] == D("374.00")
+    assert [e.kind for e, _running in statement.context["lines"]] == [CreditKind.CORRECTION]
+    assert "364.00" in statement.text
+    accounts = client.get(reverse("billing:credit_accounts", args=["club"]))
+    assert "364.00" in accounts.text
+
+
+def test_top_up_from_the_web(client, club):
+    org, boss, pilot = club
+    client.login(username="boss", password=PASSWORD)
+    response = client.post(reverse("billing:top_up", args=["club"]), {"member": pilot.pk, "amount": "250"})
+    invoice = Invoice.objects.get(kind="top_up")
+    assert response.status_code == 302 and invoice.amount_due == D("250.00")
+
+
+def test_chf_filter():
+    from aeroledger.tenancy.templatetags.money import chf, price, qty
+
+    assert chf(D("1234.5")) == "1'234.50"
+    assert chf(D("-1234567.891")) == "-1'234'567.89"
+    assert chf(D("0")) == "0.00"
+    assert chf(None) == ""
+    assert price(D("4.2000")) == "4.20" and price(D("1.1250")) == "1.125"
+    assert qty(D("45.0000")) == "45"
+
+
+def test_approve_all_drafts_of_a_run(client, club):
+    org, boss, pilot = club
+    run, [invoice] = billing_run(org, "2026-10")
+    client.login(username="boss", password=PASSWORD)
+    client.post(reverse("billing:run_approve", args=["club", run.pk]))
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.APPROVED

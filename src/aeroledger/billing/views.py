@@ -1,0 +1,207 @@
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from aeroledger.members.models import Member
+from aeroledger.tenancy.access import org_required
+from aeroledger.tenancy.models import Perm
+
+from .forms import BillingRunForm, CreditEntryForm, InvoiceForm, StatementPeriodForm, TopUpForm
+from .models import BillingRun, CreditEntry, InvalidStatusChange, Invoice, InvoiceStatus
+from .runs import billing_run, create_top_up
+
+PAGE_SIZE = 50
+
+
+def _member(request, member_id) -> Member:
+    return get_object_or_404(Member, organisation=request.organisation, pk=member_id)
+
+
+def _invoice(request, invoice_id) -> Invoice:
+    return get_object_or_404(
+        Invoice.objects.select_related("member"), organisation=request.organisation, pk=invoice_id
+    )
+
+
+@org_required()
+def credit_accounts(request, slug):
+    q = request.GET.get("q", "")
+    balance = (
+        CreditEntry.objects.filter(member=OuterRef("pk"))
+        .values("member")
+        .annotate(s=Sum("amount"))
+        .values("s")
+    )
+    members = (
+        Member.objects.filter(organisation=request.organisation, invoice_to__isnull=True)
+        .search(q)
+        .annotate(balance=Coalesce(Subquery(balance), Value(0), output_field=DecimalField()))
+    )
+    if request.GET.get("negative"):
+        members = members.filter(balance__lt=0)
+    page = Paginator(members, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "billing/credit_accounts.html", {"page": page, "q": q})
+
+
+@org_required()
+def statement(request, slug, member_id):
+    member = _member(request, member_id)
+    form = StatementPeriodForm(request.GET or None)
+    entries = CreditEntry.objects.filter(organisation=request.organisation, member=member).select_related(
+        "invoice"
+    )
+    start = end = None
+    if form.is_valid():
+        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    opening = entries.filter(date__lt=start).balance() if start else None
+    shown = entries
+    if start:
+        shown = shown.filter(date__gte=start)
+    if end:
+        shown = shown.filter(date__lte=end)
+    running = opening or 0
+    lines = []
+    for entry in shown.order_by("date", "id"):
+        running += entry.amount
+        lines.append((entry, running))
+    context = {
+        "member": member,
+        "form": form,
+        "opening": opening,
+        "lines": lines,
+        "closing": running,
+        "balance": entries.balance(),
+        "start": start,
+        "end": end,
+    }
+    return render(request, "billing/statement.html", context)
+
+
+@org_required(Perm.MANAGE_INVOICING)
+def credit_entry_create(request, slug, member_id):
+    member = _member(request, member_id)
+    form = CreditEntryForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        entry = form.save(commit=False)
+        entry.organisation = request.organisation
+        entry.member = member
+        entry.created_by = request.user
+        entry.save()
+        messages.success(request, _("The entry was booked."))
+        return redirect("billing:statement", slug, member.pk)
+    return render(request, "billing/credit_entry_form.html", {"form": form, "member": member})
+
+
+@org_required()
+def invoices(request, slug):
+    status = request.GET.get("status", "")
+    invoice_list = Invoice.objects.filter(organisation=request.organisation).select_related("member")
+    if status in InvoiceStatus.values:
+        invoice_list = invoice_list.filter(status=status)
+    page = Paginator(invoice_list, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request, "billing/invoices.html", {"page": page, "status": status, "statuses": InvoiceStatus.choices}
+    )
+
+
+@org_required()
+def invoice_detail(request, slug, invoice_id):
+    invoice = _invoice(request, invoice_id)
+    return render(request, "billing/invoice.html", {"invoice": invoice, "positions": invoice.positions.all()})
+
+
+@org_required(Perm.MANAGE_INVOICING)
+def invoice_edit(request, slug, invoice_id):
+    invoice = _invoice(request, invoice_id)
+    if invoice.is_locked:
+        messages.error(request, _("An approved invoice cannot be edited here any more."))
+        return redirect("billing:invoice", slug, invoice.pk)
+    form = InvoiceForm(request.POST or None, instance=invoice)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("The invoice was saved."))
+        return redirect("billing:invoice", slug, invoice.pk)
+    return render(request, "billing/invoice_form.html", {"form": form, "invoice": invoice})
+
+
+@org_required(Perm.MANAGE_INVOICING, post=True)
+def invoice_approve(request, slug, invoice_id):
+    invoice = _invoice(request, invoice_id)
+    try:
+        invoice.approve(request.user)
+        messages.success(request, _("Invoice %(number)s was approved.") % {"number": invoice.number})
+    except InvalidStatusChange:
+        messages.error(request, _("Only draft invoices can be approved."))
+    return redirect("billing:invoice", slug, invoice.pk)
+
+
+@org_required(Perm.MANAGE_INVOICING, post=True)
+def invoice_cancel(request, slug, invoice_id):
+    invoice = _invoice(request, invoice_id)
+    try:
+        invoice.cancel()
+        messages.success(
+            request,
+            _("Invoice %(number)s was cancelled; its charges can be billed again.")
+            % {"number": invoice.number},
+        )
+    except InvalidStatusChange:
+        messages.error(request, _("Invoices already transferred to bexio are cancelled in bexio."))
+    return redirect("billing:invoice", slug, invoice.pk)
+
+
+@org_required(Perm.MANAGE_INVOICING)
+def top_up(request, slug):
+    form = TopUpForm(request.POST or None, organisation=request.organisation, initial=request.GET or None)
+    if request.method == "POST" and form.is_valid():
+        invoice = create_top_up(
+            request.organisation, form.cleaned_data["member"], form.cleaned_data["amount"], user=request.user
+        )
+        messages.success(request, _("Top-up invoice %(number)s was created.") % {"number": invoice.number})
+        return redirect("billing:invoice", slug, invoice.pk)
+    return render(request, "billing/top_up.html", {"form": form})
+
+
+@org_required()
+def runs(request, slug):
+    run_list = BillingRun.objects.filter(organisation=request.organisation).select_related("created_by")
+    page = Paginator(run_list, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "billing/runs.html", {"page": page, "form": BillingRunForm()})
+
+
+@org_required(Perm.MANAGE_INVOICING)
+def run_create(request, slug):
+    form = BillingRunForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        run, made = billing_run(
+            request.organisation,
+            form.cleaned_data["period"],
+            user=request.user,
+            approve=form.cleaned_data["approve"],
+        )
+        messages.success(request, _("The billing run made %(count)s invoices.") % {"count": len(made)})
+        return redirect("billing:run", slug, run.pk)
+    return render(request, "billing/run_form.html", {"form": form})
+
+
+@org_required(Perm.MANAGE_INVOICING, post=True)
+def run_approve(request, slug, run_id):
+    """Approve every draft invoice of the run."""
+    run = get_object_or_404(BillingRun, organisation=request.organisation, pk=run_id)
+    drafts = list(run.invoices.filter(status=InvoiceStatus.DRAFT))
+    for invoice in drafts:
+        invoice.approve(request.user)
+    messages.success(request, _("%(count)s invoices were approved.") % {"count": len(drafts)})
+    return redirect("billing:run", slug, run.pk)
+
+
+@org_required()
+def run_detail(request, slug, run_id):
+    run = get_object_or_404(BillingRun, organisation=request.organisation, pk=run_id)
+    invoice_list = run.invoices.select_related("member").order_by("number")
+    has_drafts = any(invoice.status == InvoiceStatus.DRAFT for invoice in invoice_list)
+    context = {"run": run, "invoices": invoice_list, "has_drafts": has_drafts}
+    return render(request, "billing/run.html", context)

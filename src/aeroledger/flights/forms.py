@@ -1,0 +1,115 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from aeroledger.billing.models import Charge
+from aeroledger.members.models import Member
+
+from .models import Aerodrome, Aircraft, Flight
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class AircraftForm(forms.ModelForm):
+    class Meta:
+        model = Aircraft
+        fields = [
+            "registration",
+            "type_name",
+            "price_per_minute",
+            "instruction_price_per_minute",
+            "is_active",
+        ]
+
+    def __init__(self, *args, organisation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.organisation = organisation
+
+    def clean_registration(self):
+        registration = self.cleaned_data["registration"].strip().upper()
+        clash = Aircraft.objects.filter(organisation=self.instance.organisation, registration=registration)
+        if clash.exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError(_("This aircraft already exists."))
+        return registration
+
+
+class AerodromeForm(forms.ModelForm):
+    class Meta:
+        model = Aerodrome
+        fields = ["icao", "name", "landing_fee"]
+
+    def __init__(self, *args, organisation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.organisation = organisation
+
+    def clean_icao(self):
+        icao = self.cleaned_data["icao"].strip().upper()
+        if len(icao) != 4 or not icao.isalnum():
+            raise forms.ValidationError(_("An ICAO code has four letters, e.g. LSZG."))
+        clash = Aerodrome.objects.filter(organisation=self.instance.organisation, icao=icao)
+        if clash.exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError(_("This aerodrome already exists."))
+        return icao
+
+
+class FlightForm(forms.ModelForm):
+    """The flight and, per aerodrome of the organisation, a number of landings."""
+
+    class Meta:
+        model = Flight
+        fields = ["date", "aircraft", "pilot", "instructor", "block_minutes", "remarks"]
+        widgets = {"date": DateInput()}
+
+    def __init__(self, *args, organisation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.organisation = organisation
+        members = Member.objects.filter(organisation=organisation, is_active=True).order_by(
+            "last_name", "first_name"
+        )
+        self.fields["pilot"].queryset = members
+        self.fields["instructor"].queryset = members
+        self.fields["aircraft"].queryset = Aircraft.objects.filter(organisation=organisation, is_active=True)
+        self.aerodromes = list(Aerodrome.objects.filter(organisation=organisation))
+        existing = {}
+        if self.instance.pk:
+            existing = {landing.aerodrome_id: landing.count for landing in self.instance.landings.all()}
+        for aerodrome in self.aerodromes:
+            self.fields[f"landings_{aerodrome.pk}"] = forms.IntegerField(
+                label=_("Landings %(icao)s") % {"icao": aerodrome.icao},
+                min_value=0,
+                required=False,
+                initial=existing.get(aerodrome.pk, 0),
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        pilot, instructor = cleaned.get("pilot"), cleaned.get("instructor")
+        if pilot and instructor and pilot == instructor:
+            self.add_error("instructor", _("The instructor cannot be the pilot."))
+        return cleaned
+
+    def landings(self) -> dict:
+        return {a: self.cleaned_data.get(f"landings_{a.pk}") or 0 for a in self.aerodromes}
+
+    def save(self, commit=True):
+        flight = super().save(commit=True)
+        flight.landings.all().delete()
+        for aerodrome, count in self.landings().items():
+            if count:
+                flight.landings.create(aerodrome=aerodrome, count=count)
+        flight.rebuild_charges()
+        return flight
+
+
+class ChargeForm(forms.ModelForm):
+    class Meta:
+        model = Charge
+        fields = ["text", "quantity", "unit_price"]
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(label=_("CSV file"))

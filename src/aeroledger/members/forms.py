@@ -1,0 +1,65 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Member
+
+
+class MemberForm(forms.ModelForm):
+    class Meta:
+        model = Member
+        fields = [
+            "number",
+            "kind",
+            "first_name",
+            "last_name",
+            "company_name",
+            "street",
+            "house_number",
+            "address_addition",
+            "postcode",
+            "city",
+            "country",
+            "email",
+            "phone",
+            "mobile",
+            "language",
+            "invoice_to",
+            "is_active",
+        ]
+
+    def __init__(self, *args, organisation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organisation = organisation
+        self.instance.organisation = organisation
+        if "invoice_to" in self.fields:
+            payers = Member.objects.filter(organisation=organisation, is_active=True, invoice_to__isnull=True)
+            if self.instance.pk:
+                payers = payers.exclude(pk=self.instance.pk)
+            self.fields["invoice_to"].queryset = payers.order_by("last_name", "company_name")
+
+    def clean_number(self):
+        number = self.cleaned_data["number"].strip()
+        clash = Member.objects.filter(organisation=self.organisation, number=number)
+        if self.instance.pk:
+            clash = clash.exclude(pk=self.instance.pk)
+        if clash.exists():
+            raise forms.ValidationError(_("Another member already has this number."))
+        return number
+
+    def clean_country(self):
+        return self.cleaned_data["country"].strip().upper()
+
+
+class MemberImportRowForm(MemberForm):
+    """One CSV row. `invoice_to` is given by member number and resolved by the importer."""
+
+    class Meta(MemberForm.Meta):
+        fields = [f for f in MemberForm.Meta.fields if f != "invoice_to"]
+
+    def clean_number(self):
+        # Existing numbers are updated by the import, so only the format is checked here.
+        return self.cleaned_data["number"].strip()
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(label=_("CSV file"))

@@ -1,0 +1,103 @@
+import pytest
+from django.core.management import CommandError, call_command
+
+from aeroledger.members.imports import import_members
+from aeroledger.members.models import Member
+from aeroledger.tenancy.csvfiles import decode
+from aeroledger.tenancy.testing import make_member, make_org
+
+pytestmark = pytest.mark.django_db
+
+GOOD = (
+    "number;kind;first_name;last_name;company_name;street;house_number;postcode;city;country;email;language;invoice_to\n"
+    "1;company;;;Aero Consult AG;Industriestrasse;12;5400;Baden;CH;info@aero.ch;de;\n"
+    "2;person;Jürg;Müller;;Bahnhofstrasse;3;8001;Zürich;ch;jm@example.ch;DE;1\n"
+    "3;person;Chloé;Favre;;Rue du Lac;9;1003;Lausanne;CH;;fr;\n"
+)
+
+
+def test_good_file_imports_all_rows_with_payer():
+    org = make_org()
+    plan = import_members(org, GOOD)
+    assert plan.ok, plan.errors
+    assert plan.commit() == 3
+    jm = Member.objects.get(organisation=org, number="2")
+    assert jm.first_name == "Jürg" and jm.country == "CH" and jm.language == "de"
+    assert jm.invoice_to.company_name == "Aero Consult AG"
+
+
+def test_windows_1252_and_commas():
+    org = make_org()
+    data = "number,first_name,last_name,city\n5,Jürg,Gärtner,Zürich\n".encode("cp1252")
+    plan = import_members(org, decode(data))
+    assert plan.ok, plan.errors
+    plan.commit()
+    assert Member.objects.get(number="5").last_name == "Gärtner"
+
+
+def test_bad_rows_import_nothing_and_each_is_named():
+    org = make_org()
+    make_member(org, "100", last_name="Existing")
+    bad = (
+        "number;first_name;last_name;email;language;country;invoice_to;kind\n"
+        "1;Anna;Ok;anna@example.ch;de;CH;;person\n"  # fine
+        "2;Beat;;beat@example.ch;de;CH;;person\n"  # row 3: no last name
+        "3;Cla;Bad;not-an-email;xx;Switzerland;;person\n"  # row 4: email, language, country
+        "1;Dup;Dup;;de;CH;;person\n"  # row 5: duplicate number in file
+        "4;Eva;Payer;;de;CH;999;person\n"  # row 6: unknown payer
+        "5;;;;de;CH;;robot\n"  # row 7: kind
+    )
+    plan = import_members(org, bad)
+    assert not plan.ok
+    found = {(e.row, e.column) for e in plan.errors}
+    assert (3, "last_name") in found
+    assert {(4, "email"), (4, "language"), (4, "country")} <= found
+    assert (5, "number") in found
+    assert (6, "invoice_to") in found
+    assert (7, "kind") in found
+    assert 2 not in {e.row for e in plan.errors}
+    with pytest.raises(ValueError):
+        plan.commit()
+    assert list(Member.objects.values_list("number", flat=True)) == ["100"]
+
+
+def test_existing_number_is_updated_and_other_fields_kept():
+    org = make_org()
+    make_member(org, "100", first_name="Old", last_name="Name", city="Bern", email="old@example.ch")
+    plan = import_members(org, "number;first_name\n100;New\n")
+    assert plan.ok and not plan.rows[0].is_new
+    plan.commit()
+    member = Member.objects.get(number="100")
+    assert (member.first_name, member.last_name, member.email) == ("New", "Name", "old@example.ch")
+
+
+def test_file_level_errors():
+    org = make_org()
+    assert import_members(org, "").errors[0].row == 1
+    assert "number" in import_members(org, "first_name;last_name\nA;B\n").errors[0].message
+    assert "colour" in import_members(org, "number;colour\n1;red\n").errors[0].message
+
+
+def test_command(tmp_path, capsys):
+    org = make_org("club")
+    good = tmp_path / "good.csv"
+    good.write_text(GOOD, encoding="utf-8")
+    call_command("import_members", "--org", "club", str(good))
+    assert "Imported 3 members" in capsys.readouterr().out
+    bad = tmp_path / "bad.csv"
+    bad.write_text("number;last_name;email\n9;X;nope\n10;;\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="nothing was imported"):
+        call_command("import_members", "--org", "club", str(bad))
+    err = capsys.readouterr().err
+    assert "row 2, column email" in err and "row 3, column last_name" in err
+    assert Member.objects.filter(organisation=org).count() == 3
+    with pytest.raises(CommandError, match="no such file"):
+        call_command("import_members", "--org", "club", str(tmp_path / "missing.csv"))
+    with pytest.raises(CommandError, match="No organisation"):
+        call_command("import_members", "--org", "nope", str(good))
+
+
+def test_payer_chains_are_refused():
+    org = make_org()
+    plan = import_members(org, "number;last_name;invoice_to\n1;A;\n2;B;1\n3;C;2\n")
+    assert [(e.row, e.column) for e in plan.errors] == [(4, "invoice_to")]

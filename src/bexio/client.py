@@ -1,0 +1,286 @@
+"""`BexioClient`: one object per bexio company connection, httpx underneath."""
+
+from __future__ import annotations
+
+import json as jsonlib
+import logging
+import time
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import httpx
+
+from bexio import retry
+from bexio.errors import (
+    BexioError,
+    ConnectError,
+    ConnectionDroppedError,
+    NetworkError,
+    RequestTimeoutError,
+    error_for_status,
+    normalise_message,
+)
+from bexio.events import RequestEvent
+from bexio.governor import RateGovernor
+from bexio.models.types import format_zurich
+from bexio.resources import (
+    Accounts,
+    Articles,
+    BankAccounts,
+    CompanyProfiles,
+    ContactGroups,
+    Contacts,
+    Countries,
+    Currencies,
+    Invoices,
+    Languages,
+    PaymentTypes,
+    Taxes,
+    Units,
+    Users,
+)
+
+log = logging.getLogger("bexio")
+
+DEFAULT_BASE_URL = "https://api.bexio.com"
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def _param(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, date | datetime):
+        return value.isoformat()[:10] if not isinstance(value, datetime) else format_zurich(value)
+    return value
+
+
+class TokenSource(Protocol):
+    def access_token(self) -> str: ...
+
+    def force_refresh(self, rejected_access_token: str | None = None) -> str | None: ...
+
+
+class BexioClient:
+    def __init__(
+        self,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        token_provider: TokenSource,
+        timeout: float = 30.0,
+        max_retries: int = 4,
+        transport: httpx.BaseTransport | None = None,
+        governor: RateGovernor | None = None,
+        on_request: Callable[[RequestEvent], None] | None = None,
+        company_id: str | None = None,
+        max_wait_s: float = 60.0,
+        accept_language: str | None = None,
+        user_agent: str = "aeroledger-bexio/1.0 (+httpx)",
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token_provider = token_provider
+        self.max_retries = max_retries
+        self.governor = governor
+        self.on_request = on_request
+        self.company_id = company_id if company_id is not None else getattr(governor, "company_id", None)
+        self.max_wait_s = max_wait_s
+        self._sleep = sleep
+        headers = {"Accept": "application/json", "User-Agent": user_agent}
+        if accept_language:
+            headers["Accept-Language"] = accept_language
+        self._base_path = urlsplit(self.base_url).path
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            transport=transport,
+            timeout=timeout,
+            headers=headers,
+            follow_redirects=False,
+        )
+        self.contacts = Contacts(self)
+        self.contact_groups = ContactGroups(self)
+        self.countries = Countries(self)
+        self.languages = Languages(self)
+        self.units = Units(self)
+        self.payment_types = PaymentTypes(self)
+        self.users = Users(self)
+        self.company_profile = CompanyProfiles(self)
+        self.articles = Articles(self)
+        self.bank_accounts = BankAccounts(self)
+        self.taxes = Taxes(self)
+        self.accounts = Accounts(self)
+        self.currencies = Currencies(self)
+        self.invoices = Invoices(self)
+
+    def __repr__(self) -> str:
+        return f"BexioClient(base_url={self.base_url!r}, company_id={self.company_id!r})"
+
+    def __enter__(self) -> BexioClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    # ---- the one request loop -----------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        idempotent: bool | None = None,
+    ) -> Any:
+        """Send one API request with retries; returns the parsed JSON body (None when empty)."""
+        method = method.upper()
+        if idempotent is None:
+            idempotent = method in retry.IDEMPOTENT_METHODS
+        headers: dict[str, str] = {}
+        content: bytes | None = None
+        if json is not None:
+            content = jsonlib.dumps(json, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+            headers["Content-Type"] = "application/json"
+        if method in BODY_METHODS or content is not None:
+            content = content or b""
+            headers["Content-Length"] = str(len(content))
+        query = {k: _param(v) for k, v in (params or {}).items() if v is not None}
+
+        attempt = 0
+        refreshed = False
+        while True:
+            attempt += 1
+            if self.governor is not None:
+                self.governor.acquire()
+            token = self.token_provider.access_token()
+            headers["Authorization"] = f"Bearer {token}"
+            started = time.perf_counter()
+            response: httpx.Response | None = None
+            error: BexioError | None = None
+            try:
+                response = self._http.request(method, path, params=query, content=content, headers=headers)
+            except httpx.TimeoutException:
+                error = RequestTimeoutError("timed out", method=method, path=path, error_code="timeout")
+            except httpx.ConnectError:
+                error = ConnectError("could not connect", method=method, path=path, error_code="connect")
+            except httpx.TransportError:
+                error = ConnectionDroppedError(
+                    "connection dropped", method=method, path=path, error_code="dropped"
+                )
+            duration_ms = (time.perf_counter() - started) * 1000.0
+
+            if response is None:
+                assert error is not None
+                self._emit(method, path, None, duration_ms, attempt, error.error_code, None)
+                if attempt <= self.max_retries and retry.is_retryable(
+                    status=None, network_error=True, idempotent=idempotent
+                ):
+                    self._sleep(retry.jitter(retry.backoff_delay(attempt)))
+                    continue
+                raise error
+
+            status = response.status_code
+            if self.governor is not None:
+                self.governor.observe(status, response.headers)
+            if status < 400:
+                self._emit(method, path, status, duration_ms, attempt, None, None)
+                return self._parse(response, method, path)
+
+            error = self._error(response, method, path)
+            self._emit(method, path, status, duration_ms, attempt, error.error_code, error.message or None)
+            if status == 401 and not refreshed:
+                refreshed = True
+                if self.token_provider.force_refresh(token) is not None:
+                    continue
+                raise error
+            if attempt <= self.max_retries and retry.is_retryable(
+                status=status, network_error=False, idempotent=idempotent
+            ):
+                if status == 429:
+                    wait = retry.rate_limit_delay(response.headers, attempt, cap=self.max_wait_s)
+                else:
+                    wait = retry.jitter(retry.backoff_delay(attempt))
+                self._sleep(min(wait, self.max_wait_s))
+                continue
+            raise error
+
+    def _emit(
+        self,
+        method: str,
+        path: str,
+        status: int | None,
+        duration_ms: float,
+        attempt: int,
+        error_code: Any,
+        message: str | None,
+    ) -> None:
+        if self.on_request is None:
+            return
+        event = RequestEvent(
+            method=method,
+            path=path,
+            status=status,
+            duration_ms=round(duration_ms, 3),
+            company_id=self.company_id,
+            attempt=attempt,
+            error_code=error_code,
+            message=message,
+        )
+        try:
+            self.on_request(event)
+        except Exception:  # a broken log hook must not break the request
+            log.warning("bexio on_request hook failed for %s %s", method, path, exc_info=True)
+
+    @staticmethod
+    def _parse(response: httpx.Response, method: str, path: str) -> Any:
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise BexioError(
+                "bexio answered with a body that is not JSON",
+                status=response.status_code,
+                method=method,
+                path=path,
+                body=response.text[:2000],
+                headers=response.headers,
+            ) from None
+
+    @staticmethod
+    def _error(response: httpx.Response, method: str, path: str) -> BexioError:
+        body: Any = None
+        if response.content:
+            try:
+                body = response.json()
+            except ValueError:
+                body = response.text[:2000]
+        error_code: Any = response.status_code
+        message: Any = ""
+        errors: Any = None
+        if isinstance(body, dict):
+            error_code = body.get("error_code", response.status_code)
+            message = body.get("message", "")
+            errors = body.get("errors")
+            if not message and errors:
+                message = normalise_message(errors)
+        elif isinstance(body, list):
+            message = body
+        cls = error_for_status(response.status_code)
+        return cls(
+            message,
+            status=response.status_code,
+            error_code=error_code,
+            method=method,
+            path=path,
+            body=body,
+            headers=response.headers,
+            errors=errors,
+        )
+
+
+__all__ = ["BexioClient", "NetworkError", "TokenSource"]

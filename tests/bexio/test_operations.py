@@ -1,0 +1,107 @@
+"""Every operation the client claims is a documented bexio operation, and each is reachable
+(nolen-ai/bexio-mcp style: checked against the 310 documented operations)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import httpx
+
+from bexio import Criterion
+from bexio import models as m
+from bexio.resources.base import CreateMixin, DeleteMixin, GetMixin, ListMixin, SearchMixin, UpdateMixin
+
+OPERATIONS = Path("/work/shared/reference/bexio-operations.json")
+
+
+def _shape(method: str, path: str) -> tuple[str, str]:
+    path = path.replace("{kb_document_type}", "kb_invoice")
+    return method, re.sub(r"\{[^}]+\}|(?<=/)\d+(?=/|$)", "{}", path)
+
+
+def documented() -> set[tuple[str, str]]:
+    return {_shape(op["method"], op["path"]) for op in json.loads(OPERATIONS.read_text())}
+
+
+def answer(request: httpx.Request) -> httpx.Response:
+    path = request.url.path
+    if path.endswith("/pdf"):
+        return httpx.Response(
+            200, json={"name": "a.pdf", "size": 4, "mime": "application/pdf", "content": "JVBERg=="}
+        )
+    if (
+        request.method == "GET"
+        and not re.search(r"/(\d+|me)$", path)
+        or path.endswith(("/search", "_bulk_create"))
+    ):
+        return httpx.Response(200, json=[])
+    if request.method in ("DELETE",) or path.rsplit("/", 1)[-1] in {
+        "issue", "revert_issue", "cancel", "mark_as_sent", "send", "restore"
+    }:  # fmt: skip
+        return httpx.Response(200, json={"success": True})
+    return httpx.Response(200, json={"id": 1, "type": "KbPositionCustom"})
+
+
+def exercise(client) -> None:
+    crit = [Criterion("id", "=", 1)]
+    for name in ("contacts", "contact_groups", "countries", "languages", "units", "payment_types", "users",
+                 "company_profile", "articles", "bank_accounts", "taxes", "accounts", "currencies",
+                 "invoices"):  # fmt: skip
+        res = getattr(client, name)
+        if isinstance(res, ListMixin):
+            res.list(limit=1)
+        if isinstance(res, SearchMixin):
+            res.search(crit, limit=1)
+        if isinstance(res, GetMixin):
+            res.get(1)
+        if isinstance(res, CreateMixin):
+            res.create(res.create_model.model_construct())
+        if isinstance(res, UpdateMixin):
+            res.update(1, {})
+        if isinstance(res, DeleteMixin):
+            res.delete(1)
+    client.contacts.restore(1)
+    client.contacts.bulk_create([])
+    client.users.me()
+    inv = client.invoices
+    for action in (inv.issue, inv.revert_issue, inv.cancel, inv.mark_as_sent):
+        action(1)
+    inv.send(1, m.InvoiceSend(recipient_email="a@b.ch", subject="s", message="[Network Link]"))
+    inv.copy(1, m.InvoiceCopy(contact_id=1))
+    inv.pdf(1)
+    pays = inv.payments(1)
+    pays.list(limit=1), pays.get(2), pays.create(m.PaymentCreate(value=1)), pays.delete(2)
+    positions = inv.positions(1)
+    for kind in m.POSITION_BY_KIND:
+        (
+            positions.list(kind, limit=1),
+            positions.get(kind, 2),
+            positions.update(kind, 2, {}),
+            positions.delete(kind, 2),
+        )
+    positions.create(m.PositionTextCreate(text="x"))
+
+
+def test_every_claimed_operation_is_documented_and_reachable(make_client):
+    client, rec, _ = make_client(answer)
+    exercise(client)
+    used = {_shape(r.method, r.url.path) for r in rec.requests}
+    assert used - documented() == set()
+    # and the ones the issue asks for are all there
+    must = {
+        ("PATCH", "/2.0/contact/{}/restore"),
+        ("POST", "/2.0/contact/_bulk_create"),
+        ("GET", "/3.0/users/me"),
+        ("POST", "/2.0/kb_invoice/{}/send"),
+        ("POST", "/2.0/kb_invoice/{}/copy"),
+        ("GET", "/2.0/kb_invoice/{}/pdf"),
+        ("DELETE", "/2.0/kb_invoice/{}/payment/{}"),
+        ("POST", "/2.0/kb_invoice/{}/kb_position_text"),
+        ("POST", "/2.0/kb_invoice/{}/kb_position_subposition/{}"),
+        ("POST", "/2.0/accounts/search"),
+        ("GET", "/3.0/banking/accounts/{}"),
+    }
+    assert must <= used
+    assert len(used) >= 70
