@@ -37,7 +37,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from datetime import date, timedelta
@@ -111,7 +110,9 @@ def spawn_worker(org_id: int, concurrency: int, lease_s: int) -> subprocess.Pope
 def static_client(sb):
     from bexio import BexioClient, StaticToken
 
-    return BexioClient(base_url=sb.url, token_provider=StaticToken(sb.token(scopes=ALL_SCOPES)), max_retries=2)
+    return BexioClient(
+        base_url=sb.url, token_provider=StaticToken(sb.token(scopes=ALL_SCOPES)), max_retries=2
+    )
 
 
 def map_everything(org, client, rnd: random.Random) -> None:
@@ -197,7 +198,9 @@ def build_org(index: int, n_invoices: int, rnd: random.Random, client):
         if rnd.random() < 0.2:
             credit = Decimal(rnd.randrange(1000, 40000)) / 100
             credits.append(
-                CreditEntry(organisation=org, member=member, kind=CreditKind.DEPOSIT, amount=credit, text="top-up")
+                CreditEntry(
+                    organisation=org, member=member, kind=CreditKind.DEPOSIT, amount=credit, text="top-up"
+                )
             )
         totals = invoice_totals([amt for *_x, amt in lines], credit)
         inv = Invoice(
@@ -224,7 +227,14 @@ def build_org(index: int, n_invoices: int, rnd: random.Random, client):
     invoices = list(Invoice.objects.filter(organisation=org).order_by("id"))
     InvoicePosition.objects.bulk_create(
         InvoicePosition(
-            invoice=inv, pos=i, charge_type=ct, text=f"{ct} {i}", quantity=q, unit_price=p, amount=a, date=today
+            invoice=inv,
+            pos=i,
+            charge_type=ct,
+            text=f"{ct} {i}",
+            quantity=q,
+            unit_price=p,
+            amount=a,
+            date=today,
         )
         for inv, lines in zip(invoices, positions, strict=True)
         for i, (ct, q, p, a) in enumerate(lines, start=1)
@@ -278,7 +288,9 @@ class Schedule:
         self.ttl_s = 120 + r.randint(2, 6)
         self.unauthorised = r.random() < 0.3  # bexio answers 401 now and then: forced refresh
         self.rotations = [r.uniform(0.2, 4.0) for _ in range(r.choice([0, 1, 1, 2]))]
-        self.kill_at = [r.uniform(0.3, 3.0) for _ in range(r.choice([1, 1, 2]))] if kill and r.random() < 0.7 else []
+        self.kill_at = (
+            [r.uniform(0.3, 3.0) for _ in range(r.choice([1, 1, 2]))] if kill and r.random() < 0.7 else []
+        )
         self.pg_restart_at = r.uniform(0.5, 3.0) if postgres and r.random() < 0.3 else None
         self.data_seed = r.randrange(10**9)
 
@@ -327,6 +339,7 @@ def run_schedule(index: int, sched: Schedule, sb, n_invoices: int, *, verbose: b
     from aeroledger.bexio_link.connection.services import refresh_now
     from aeroledger.bexio_link.transfer import services
     from aeroledger.bexio_link.transfer.models import TransferState, TransferStatus
+
     tb = time.monotonic()
     sb.reset()
     rnd = random.Random(sched.data_seed)
@@ -420,7 +433,8 @@ def run_schedule(index: int, sched: Schedule, sb, n_invoices: int, *, verbose: b
         connect_again(org, sb)
     for _round in range(3):
         left = TransferState.objects.filter(
-            organisation=org, status__in=[TransferStatus.PENDING, TransferStatus.SENDING, TransferStatus.FAILED]
+            organisation=org,
+            status__in=[TransferStatus.PENDING, TransferStatus.SENDING, TransferStatus.FAILED],
         )
         if not left.exists():
             break
@@ -464,7 +478,11 @@ def _ledgers(org) -> dict:
 
     from aeroledger.billing.models import CreditEntry
 
-    rows = CreditEntry.objects.filter(organisation=org).values("member_id").annotate(s=Sum("amount"), n=Count("id"))
+    rows = (
+        CreditEntry.objects.filter(organisation=org)
+        .values("member_id")
+        .annotate(s=Sum("amount"), n=Count("id"))
+    )
     return {r["member_id"]: (r["s"], r["n"]) for r in rows}
 
 
@@ -490,7 +508,9 @@ def verify(org, sb, ledger_before: dict) -> dict:
         ours = {str(i.uuid) for i in invoices}
         for ref, found in by_ref.items():
             if ref not in ours:
-                mismatches.append(f"bexio invoice(s) {[b.id for b in found]} with unknown api_reference {ref!r}")
+                mismatches.append(
+                    f"bexio invoice(s) {[b.id for b in found]} with unknown api_reference {ref!r}"
+                )
         contacts_by_nr: dict[str, list] = {}
         for c in contacts:
             contacts_by_nr.setdefault(str(c.nr or ""), []).append(c)
@@ -506,7 +526,9 @@ def verify(org, sb, ledger_before: dict) -> dict:
             problems = compare_invoice(inv, b)
             state = states.get(inv.pk)
             if state is None or state.status != TransferStatus.DONE:
-                problems.append(f"local state {getattr(state, 'status', None)} ({getattr(state, 'last_error', '')})")
+                problems.append(
+                    f"local state {getattr(state, 'status', None)} ({getattr(state, 'last_error', '')})"
+                )
             else:
                 if state.bexio_id != b.id:
                     problems.append(f"local bexio id {state.bexio_id} != {b.id}")
@@ -518,7 +540,9 @@ def verify(org, sb, ledger_before: dict) -> dict:
                 problems.append(f"local invoice status {inv.status}")
             link = links.get(inv.member_id)
             if link is None or link.bexio_id != b.contact_id:
-                problems.append(f"contact {b.contact_id} but member linked to {getattr(link, 'bexio_id', None)}")
+                problems.append(
+                    f"contact {b.contact_id} but member linked to {getattr(link, 'bexio_id', None)}"
+                )
             else:
                 contact = next((c for c in contacts if c.id == b.contact_id), None)
                 if contact is None or str(contact.nr) != inv.member.number:
@@ -635,7 +659,9 @@ def run_campaign(args) -> dict:
                 totals["reconnects"] += int(result["reconnect"])
                 totals["errors"] += len(result["errors"])
                 faults.update(result["faults"])
-                flag = "ok" if not (result["duplicates"] or result["losses"] or result["mismatches"]) else "FAIL"
+                flag = (
+                    "ok" if not (result["duplicates"] or result["losses"] or result["mismatches"]) else "FAIL"
+                )
                 if not args.json:
                     injected = sum(result["faults"].values())
                     print(
@@ -644,9 +670,9 @@ def run_campaign(args) -> dict:
                         f"mismatch={len(result['mismatches'])} | {result['describe']}",
                         flush=True,
                     )
-                    for line in (result["duplicates"] + result["losses"] + result["mismatches"] + result["errors"])[
-                        :8
-                    ]:
+                    for line in (
+                        result["duplicates"] + result["losses"] + result["mismatches"] + result["errors"]
+                    )[:8]:
                         print(f"      {line}", flush=True)
                 if flag == "FAIL" or result["errors"]:
                     bad.append(result)
@@ -707,14 +733,19 @@ def main() -> None:
         print(json.dumps(summary, default=str))
     else:
         print()
-        print(f"schedules run:   {summary['schedules']} ({summary['invoices']} invoices, {summary['seconds']} s)")
+        print(
+            f"schedules run:   {summary['schedules']} "
+            f"({summary['invoices']} invoices, {summary['seconds']} s)"
+        )
         print(f"faults injected: {summary['faults_injected']}")
         for kind, n in summary["faults"].items():
             print(f"    {kind:28s} {n}")
         print(f"duplicates:      {summary['duplicates']}")
         print(f"losses:          {summary['losses']}")
         print(f"mismatches:      {summary['mismatches']}")
-        print(f"reconnects needed (token handling): {summary['reconnects']}; other errors: {summary['errors']}")
+        print(
+            f"reconnects needed (token handling): {summary['reconnects']}; other errors: {summary['errors']}"
+        )
     sys.exit(1 if summary["duplicates"] or summary["losses"] or summary["mismatches"] else 0)
 
 

@@ -36,8 +36,8 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         setup_django(tmp)
-        from aeroledger.bexio_link.transfer.models import TransferState, TransferStatus
         from aeroledger.bexio_link.transfer import sync as sync_module
+        from aeroledger.bexio_link.transfer.models import TransferState, TransferStatus
         from aeroledger.bexio_link.transfer.sync import sync_status
         from aeroledger.billing.models import CreditEntry, Invoice, InvoiceStatus
         from aeroledger.members.models import Member
@@ -58,9 +58,23 @@ def main() -> None:
             account_id = next(a.id for a in client.accounts.list() if a.account_type == 1)
 
             def create(ref):
-                body = {"contact_id": 1, "user_id": 1, "api_reference": str(ref), "title": "Flights", "mwst_is_net": False,
-                        "positions": [{"type": "KbPositionCustom", "amount": "1", "unit_price": "100",
-                                       "account_id": account_id, "tax_id": tax_id, "text": "Flight"}]}  # fmt: skip
+                body = {
+                    "contact_id": 1,
+                    "user_id": 1,
+                    "api_reference": str(ref),
+                    "title": "Flights",
+                    "mwst_is_net": False,
+                    "positions": [
+                        {
+                            "type": "KbPositionCustom",
+                            "amount": "1",
+                            "unit_price": "100",
+                            "account_id": account_id,
+                            "tax_id": tax_id,
+                            "text": "Flight",
+                        }
+                    ],
+                }
                 r = local().post("/2.0/kb_invoice", json=body)
                 r.raise_for_status()
                 return ref, r.json()["id"]
@@ -71,17 +85,31 @@ def main() -> None:
             print(f"created {len(ids)} invoices in the sandbox in {time.monotonic() - started:.0f} s")
             today = date.today()
             Invoice.objects.bulk_create(
-                Invoice(organisation=org, uuid=u, number=f"S-{i}", member=member, date=today,
-                        due_date=today + timedelta(days=30), title="Flights", status=InvoiceStatus.TRANSFERRED,
-                        total=Decimal("100.00"), amount_due=Decimal("100.00"))
+                Invoice(
+                    organisation=org,
+                    uuid=u,
+                    number=f"S-{i}",
+                    member=member,
+                    date=today,
+                    due_date=today + timedelta(days=30),
+                    title="Flights",
+                    status=InvoiceStatus.TRANSFERRED,
+                    total=Decimal("100.00"),
+                    amount_due=Decimal("100.00"),
+                )
                 for i, u in enumerate(uuids)
-            )  # fmt: skip
+            )
             by_uuid = dict(Invoice.objects.filter(organisation=org).values_list("uuid", "pk"))
             TransferState.objects.bulk_create(
-                TransferState(organisation=org, invoice_id=by_uuid[u], status=TransferStatus.DONE, bexio_id=ids[u],
-                              bexio_status=7)
+                TransferState(
+                    organisation=org,
+                    invoice_id=by_uuid[u],
+                    status=TransferStatus.DONE,
+                    bexio_id=ids[u],
+                    bexio_status=7,
+                )
                 for u in uuids
-            )  # fmt: skip
+            )
 
             # The invoices were all created a moment ago; in real life the baseline is long past. A
             # 1-second overlap keeps the second sync from re-reading them all (default: 120 s).
@@ -90,14 +118,18 @@ def main() -> None:
             mark = sb.last_id()
             t = time.monotonic()
             first = sync_status(org, client)
-            print(f"first sync (baseline): {len(sb.requests(since=mark))} requests, {time.monotonic() - t:.1f} s, "
-                  f"{first.seen} seen")  # fmt: skip
+            print(
+                f"first sync (baseline): {len(sb.requests(since=mark))} requests, "
+                f"{time.monotonic() - t:.1f} s, {first.seen} seen"
+            )
 
             changed = list(ids.values())[: args.changed]
             for n, bexio_id in enumerate(changed):
                 local().post(f"/2.0/kb_invoice/{bexio_id}/issue").raise_for_status()
                 if n < args.paid:
-                    local().post(f"/2.0/kb_invoice/{bexio_id}/payment", json={"value": "100"}).raise_for_status()
+                    local().post(
+                        f"/2.0/kb_invoice/{bexio_id}/payment", json={"value": "100"}
+                    ).raise_for_status()
             time.sleep(1.1)  # bexio's timestamps have whole seconds
 
             mark = sb.last_id()
@@ -105,12 +137,17 @@ def main() -> None:
             second = sync_status(org, client)
             log = [e for e in sb.requests(since=mark) if e["path"].startswith("/2.0")]
             searches = sum(1 for e in log if e["path"].endswith("/search"))
-            print(f"second sync, {args.changed} of {args.invoices} changed ({args.paid} paid): {len(log)} requests "
-                  f"= {searches} search + {len(log) - searches} payment listings, {time.monotonic() - t:.1f} s")
+            print(
+                f"second sync, {args.changed} of {args.invoices} changed ({args.paid} paid): "
+                f"{len(log)} requests = {searches} search + {len(log) - searches} payment listings, "
+                f"{time.monotonic() - t:.1f} s"
+            )
             print(f"  result: {second.as_dict()}")
             paid = Invoice.objects.filter(organisation=org, status=InvoiceStatus.PAID).count()
             opened = Invoice.objects.filter(organisation=org, status=InvoiceStatus.OPEN).count()
-            entries = CreditEntry.objects.filter(organisation=org, external_ref__startswith="bexio-payment:").count()
+            entries = CreditEntry.objects.filter(
+                organisation=org, external_ref__startswith="bexio-payment:"
+            ).count()
             print(f"  local: {paid} paid, {opened} open, {entries} payments booked to the credit account")
             mark = sb.last_id()
             sync_status(org, client)

@@ -36,10 +36,20 @@ class SandboxProcess:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bexio_sandbox", "--host", "127.0.0.1", "--port", str(port),
-             "--rate-limit", f"{rate_limit}/60"],
-            stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "bexio_sandbox",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--rate-limit",
+                f"{rate_limit}/60",
+            ],
+            stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+        )
         self.url = f"http://127.0.0.1:{port}"
         self.control = httpx.Client(base_url=self.url + "/_sandbox/", timeout=60)
         for _ in range(200):
@@ -99,24 +109,50 @@ def make_club(client, n_members: int, n_invoices: int, n_positions: int):
     for ct in ChargeType.values:
         ChargeMapping.objects.create(organisation=org, charge_type=ct, account=account, tax=tax)
     Member.objects.bulk_create(
-        Member(organisation=org, number=f"{i:05d}", first_name="Pilot", last_name=f"Nr{i}", street="Flugplatz",
-               house_number="1", postcode="5242", city="Lupfig", country="CH", email=f"p{i}@example.test")
+        Member(
+            organisation=org,
+            number=f"{i:05d}",
+            first_name="Pilot",
+            last_name=f"Nr{i}",
+            street="Flugplatz",
+            house_number="1",
+            postcode="5242",
+            city="Lupfig",
+            country="CH",
+            email=f"p{i}@example.test",
+        )
         for i in range(1, n_members + 1)
-    )  # fmt: skip
+    )
     sync_contacts(org, client)
     members = list(Member.objects.filter(organisation=org).order_by("number"))
     today = date.today()
     invoices = Invoice.objects.bulk_create(
-        Invoice(organisation=org, number=f"B-{i:05d}", member=members[i % len(members)], date=today,
-                due_date=today + timedelta(days=30), title=f"Flights {i}", status=InvoiceStatus.APPROVED)
+        Invoice(
+            organisation=org,
+            number=f"B-{i:05d}",
+            member=members[i % len(members)],
+            date=today,
+            due_date=today + timedelta(days=30),
+            title=f"Flights {i}",
+            status=InvoiceStatus.APPROVED,
+        )
         for i in range(1, n_invoices + 1)
-    )  # fmt: skip
+    )
     positions = []
     for inv in Invoice.objects.filter(organisation=org):
         for p in range(1, n_positions + 1):
             q, price = Decimal(30 + p), Decimal("4.20")
-            positions.append(InvoicePosition(invoice=inv, pos=p, charge_type="aircraft_time", text=f"Flight {p}",
-                                             quantity=q, unit_price=price, amount=q * price))  # fmt: skip
+            positions.append(
+                InvoicePosition(
+                    invoice=inv,
+                    pos=p,
+                    charge_type="aircraft_time",
+                    text=f"Flight {p}",
+                    quantity=q,
+                    unit_price=price,
+                    amount=q * price,
+                )
+            )
     InvoicePosition.objects.bulk_create(positions)
     total = sum(Decimal(30 + p) * Decimal("4.20") for p in range(1, n_positions + 1))
     Invoice.objects.filter(organisation=org).update(total=total, amount_due=total)
@@ -142,8 +178,12 @@ def main() -> None:
 
         sb = SandboxProcess(args.limit)
         try:
-            client = BexioClient(base_url=sb.url, token_provider=StaticToken(sb.token()), timeout=30,
-                                 governor=RateGovernor("bench"))  # fmt: skip
+            client = BexioClient(
+                base_url=sb.url,
+                token_provider=StaticToken(sb.token()),
+                timeout=30,
+                governor=RateGovernor("bench"),
+            )
             org, n = make_club(client, args.members, args.invoices, args.positions)
             if args.issue:
                 from aeroledger.bexio_link.masterdata.models import InvoiceSettings
@@ -167,8 +207,10 @@ def main() -> None:
                 in_bexio[inv.api_reference] = in_bexio.get(inv.api_reference, 0) + 1
             dupes = sum(1 for v in in_bexio.values() if v > 1)
 
-            print(f"transfer of {n} invoices ({args.positions} positions each) at {args.latency_ms} ms latency, "
-                  f"limit {args.limit}/min, concurrency {args.concurrency}")  # fmt: skip
+            print(
+                f"transfer of {n} invoices ({args.positions} positions each) at {args.latency_ms} ms "
+                f"latency, limit {args.limit}/min, concurrency {args.concurrency}"
+            )
             print(f"  result: {stats}")
             print(f"  done: {done}/{n}, bexio invoices: {len(in_bexio)}, duplicates: {dupes}")
             print(f"  requests: {len(log)} ({by_kind}), 429s: {throttled}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -85,6 +87,32 @@ def test_refresh_rotation_end_to_end(sb):
                                                                     - timedelta(hours=2))))  # fmt: skip
     with pytest.raises(ReconnectRequired):
         stale.access_token()
+
+
+def test_racing_threads_refresh_once_over_http(sb):
+    auth = BexioAuth(issuer=sb.issuer, client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
+    store = MemoryTokenStore(token_set(sb.tokens(), expires_in=10))
+    clients = [
+        BexioClient(base_url=sb.url, token_provider=TokenProvider(auth=auth, store=store, lock_key="org"))
+        for _ in range(4)
+    ]
+    since = last_id(sb)
+    barrier = threading.Barrier(len(clients))
+    results = []
+
+    def work(client):
+        barrier.wait()
+        results.append(client.users.me().id)
+
+    threads = [threading.Thread(target=work, args=(c,)) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [1, 1, 1, 1]
+    grants = [r.get("grant_type") for r in sb.requests(since) if r["path"].endswith("/token")]
+    assert grants == ["refresh_token"]
+    assert [r["status"] for r in new_requests(sb, since)] == [200] * 4
 
 
 def test_userinfo_and_revoke(sb):
@@ -263,14 +291,12 @@ def test_governor_keeps_a_busy_client_under_the_rate_limit(sb):
     try:
         plain, _, _ = connect(sb)
         since = last_id(sb)
-        for _ in range(8):
+        for _ in range(12):  # more than two windows' worth, so a window boundary cannot hide it
             plain.units.list()
         statuses = [r["status"] for r in new_requests(sb, since)]
         assert 429 in statuses  # without a governor bexio answers 429 (and the client waits and retries)
 
         paced, _, _ = connect(sb, governor=RateGovernor("sandbox", reserve=0))
-        import time
-
         time.sleep(2)  # a fresh window
         since = last_id(sb)
         for _ in range(8):

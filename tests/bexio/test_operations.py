@@ -59,7 +59,7 @@ def exercise(client) -> None:
         if isinstance(res, CreateMixin):
             res.create(res.create_model.model_construct())
         if isinstance(res, UpdateMixin):
-            res.update(1, {})
+            res.update(1, res.update_model.model_construct())
         if isinstance(res, DeleteMixin):
             res.delete(1)
     client.contacts.restore(1)

@@ -293,3 +293,35 @@ def test_pdf_returns_decoded_bytes(make_client):
 def test_tokens_never_in_reprs():
     t = tokens("secret-access", "secret-refresh")
     assert "secret" not in repr(t)
+
+
+def test_rotated_refresh_token_is_stored_before_the_new_access_token_is_sent(make_client):
+    from bexio.auth import MemoryTokenStore
+
+    store = MemoryTokenStore(tokens(expires_in=10))
+    seen = []
+
+    def api(request):
+        seen.append((request.headers["Authorization"], store.load().refresh_token))
+        return ok([])
+
+    def auth_handler(request):
+        return ok({"access_token": "at-2", "refresh_token": "rt-2", "expires_in": 3600})
+
+    client, _, _ = make_client(api, store=store, auth_handler=auth_handler)
+    client.units.list(limit=1)
+    assert seen == [("Bearer at-2", "rt-2")]
+
+
+def test_invoice_create_body_is_sent_as_bexio_json(make_client):
+    _, _, created = recorded("Invoices/create-an-invoice")
+    client, rec, _ = make_client(sequence(ok(created, 201)))
+    invoice = client.invoices.create(
+        InvoiceCreate(user_id=1, project_id=2, positions=[PositionCustomCreate(amount="1.5", unit_price=100)])
+    )
+    assert invoice.id == 2 and invoice.positions[1].id == 4
+    assert json.loads(rec.requests[0].content) == {
+        "user_id": 1,
+        "pr_project_id": 2,
+        "positions": [{"type": "KbPositionCustom", "amount": "1.5", "unit_price": "100"}],
+    }

@@ -51,17 +51,23 @@ def world(db):
     aircraft, aerodrome = make_fleet(org)
     flight = make_flight(org, aircraft, member, landings=[(aerodrome, 1)])
     make_flight(org, aircraft, other, minutes=30, sign_off_by=staff)
-    CreditEntry.objects.create(organisation=org, member=member, kind=CreditKind.DEPOSIT, amount=Decimal("100"))
+    CreditEntry.objects.create(
+        organisation=org, member=member, kind=CreditKind.DEPOSIT, amount=Decimal("100")
+    )
     run, invoices = billing_run(org, f"{date.today():%Y-%m}", user=staff)
     invoice = invoices[0]
-    conn = BexioConnection(organisation=org, status=Status.CONNECTED, company_id="demo", company_name="Demo AG")
+    conn = BexioConnection(
+        organisation=org, status=Status.CONNECTED, company_id="demo", company_name="Demo AG"
+    )
     conn.set_tokens("secret-access-token-value", "secret-refresh-token-value")
     conn.expires_at = timezone.now() + timedelta(hours=1)
     conn.granted_scopes = ["contact_show"]
     conn.save()
     call = BexioCall.objects.create(organisation=org, method="GET", path="/2.0/contact", status=200)
     event = ConnectionEvent.objects.create(organisation=org, kind="connected")
-    record = BexioRecord.objects.create(organisation=org, kind=Kind.ARTICLE, bexio_id=1, name="Article", data={})
+    record = BexioRecord.objects.create(
+        organisation=org, kind=Kind.ARTICLE, bexio_id=1, name="Article", data={}
+    )
     mapping = ChargeMapping.objects.create(organisation=org, charge_type="manual")
     link = ContactLink.objects.create(organisation=org, member=member, bexio_id=5)
     batch = TransferBatch.objects.create(organisation=org)

@@ -11,9 +11,9 @@ Object ids in URLs come from `world["ids"]` (conftest.py): a new kwarg name must
 import re
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.db import connection
 from django.urls import reverse
 
 from .conftest import all_patterns

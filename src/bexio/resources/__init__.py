@@ -6,7 +6,7 @@ import base64
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
 from bexio.models import (
     POSITION_BY_KIND,
@@ -31,6 +31,8 @@ from bexio.models import (
     PaymentCreate,
     PaymentType,
     Pdf,
+    Position,
+    PositionOther,
     Tax,
     Unit,
     User,
@@ -47,6 +49,8 @@ from bexio.resources.base import (
     UpdateMixin,
     success,
 )
+
+POSITION: TypeAdapter[Any] = TypeAdapter(Position)
 
 __all__ = [
     "Accounts",
@@ -165,9 +169,10 @@ class _PositionKind(ListMixin, GetMixin, CreateMixin, UpdateMixin, DeleteMixin, 
     create_exclude = {"type"}
     update_exclude = {"type"}
 
-    def __init__(self, client: Any, *, path: str, kind: str) -> None:
-        super().__init__(client, path=path)
-        self.model = POSITION_BY_KIND[kind]  # type: ignore[misc]
+    model = PositionOther
+
+    def _parse(self, data: Any) -> Any:
+        return POSITION.validate_python(data)  # by its `type`, whatever the endpoint
 
 
 class InvoicePositions:
@@ -177,7 +182,7 @@ class InvoicePositions:
     def __init__(self, client: Any, invoice_id: int, document: str = "kb_invoice") -> None:
         self._client = client
         self._kinds = {
-            kind: _PositionKind(client, path=f"/2.0/{document}/{invoice_id}/kb_position_{kind}", kind=kind)
+            kind: _PositionKind(client, path=f"/2.0/{document}/{invoice_id}/kb_position_{kind}")
             for kind in POSITION_BY_KIND
         }
 

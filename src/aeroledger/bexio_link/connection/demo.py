@@ -144,6 +144,20 @@ def _admin_for(organisation):
     return membership.user if membership else None
 
 
+def _still_accepted(organisation) -> bool:
+    """False only when bexio refuses the stored grant (e.g. the sandbox's data was reset)."""
+    from .services import NotConnected, client_for
+
+    try:
+        with client_for(organisation, context="demo check") as client:
+            client.users.me()
+    except NotConnected:
+        return False
+    except Exception:  # bexio unreachable or another error: leave the connection as it is
+        return True
+    return True
+
+
 def connect_demo(
     organisation,
     stdout=None,
@@ -160,9 +174,11 @@ def connect_demo(
 
     conn = BexioConnection.objects.filter(organisation=organisation).first()
     if conn is not None and conn.status == Status.CONNECTED and conn.has_token:
-        company = conn.company_name or conn.company_id
-        say(f"bexio: {organisation.slug} is already connected (company {company}).")
-        return True
+        if _still_accepted(organisation):
+            company = conn.company_name or conn.company_id
+            say(f"bexio: {organisation.slug} is already connected (company {company}).")
+            return True
+        say(f"bexio: the stored grant of {organisation.slug} is no longer accepted; connecting again.")
     if not organisation.bexio_option:
         say(f"bexio: the bexio option is not active for {organisation.slug}; not connecting.")
         return False

@@ -266,7 +266,9 @@ def start_authorisation(organisation, user, session_key: str) -> str:
         redirect_uri=redirect_uri(),
     )
     record_event(organisation, EventKind.FLOW_STARTED, " ".join(scopes), user=user, conn=conn, scopes=scopes)
-    return bexio_auth().authorization_url(
+    auth = bexio_auth()
+    auth.close()  # building the address needs no request
+    return auth.authorization_url(
         redirect_uri=redirect_uri(),
         scopes=scopes,
         state=state,
@@ -363,6 +365,14 @@ def finish_authorisation(*, user, session_key: str, params) -> CallbackResult:
         raise AuthorisationError(_("bexio sent no authorisation code. Nothing was stored."), organisation)
 
     auth = bexio_auth()
+    try:
+        return _exchange_and_store(auth, pending, code, user)
+    finally:
+        auth.close()
+
+
+def _exchange_and_store(auth, pending, code, user) -> CallbackResult:
+    organisation = pending.organisation
     try:
         tokens = auth.exchange_code(
             code, redirect_uri=pending.redirect_uri, code_verifier=pending.get_code_verifier()
@@ -526,9 +536,9 @@ class TestResult:
 def test_connection(organisation, *, user=None) -> TestResult:
     started = time.monotonic()
     try:
-        client = client_for(organisation, context="test connection")
-        me = client.users.me()
-        profiles = client.company_profile.list()
+        with client_for(organisation, context="test connection") as client:
+            me = client.users.me()
+            profiles = client.company_profile.list()
     except NotConnected as exc:
         result = TestResult(False, message=str(exc))
     except errors.PermissionDeniedError as exc:
@@ -568,7 +578,11 @@ def disconnect(organisation, *, user=None) -> None:
         conn.save()
         record_event(organisation, EventKind.DISCONNECTED, "", user=user, conn=conn)
     if refresh:
-        _revoke_quietly(bexio_auth(), refresh, organisation)
+        auth = bexio_auth()
+        try:
+            _revoke_quietly(auth, refresh, organisation)
+        finally:
+            auth.close()
 
 
 __all__ = [

@@ -12,6 +12,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ObjectDoesNotExist
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from aeroledger.billing.models import Invoice, InvoiceStatus
@@ -128,8 +129,11 @@ def plan_invoice(invoice: Invoice, *, mapping=None) -> InvoicePlan:
     lang = (getattr(invoice, "language", "") or member.language or "de")[:2]
     language_id = mapping.language_id(lang) or LANGUAGE_IDS.get(lang, 1)
     valid_to = invoice.due_date or (invoice.date + timedelta(days=mapping.payment_terms_days))
+    with translation.override(lang):  # what the member reads is in the member's language
+        title = invoice.title or _("Invoice %(number)s") % {"number": invoice.number}
+        credit_text = _("Paid from the credit account")
     plan.header = {
-        "title": invoice.title or _("Invoice %(number)s") % {"number": invoice.number},
+        "title": title,
         "user_id": mapping.user_id,
         "bank_account_id": mapping.bank_account_id,
         "currency_id": mapping.currency_id,
@@ -175,7 +179,7 @@ def plan_invoice(invoice: Invoice, *, mapping=None) -> InvoicePlan:
         plan.positions.append(
             PlannedPosition(
                 kind="discount",
-                text=_("Paid from the credit account"),
+                text=credit_text,
                 discount_value=invoice.credit_applied,
                 total=-invoice.credit_applied,
                 target_label=_("fixed discount"),

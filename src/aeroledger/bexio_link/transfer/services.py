@@ -467,7 +467,13 @@ def _transfer(state: TransferState, invoice: Invoice, client, *, was_sending: bo
         state.bexio_status = _status_id(bexio_invoice)
         state.positions_confirmed = len(_items(bexio_invoice))
         _save(
-            state, "bexio_id", "document_nr", "bexio_status", "positions_confirmed", "positions_total", "contact_id"
+            state,
+            "bexio_id",
+            "document_nr",
+            "bexio_status",
+            "positions_confirmed",
+            "positions_total",
+            "contact_id",
         )
     else:
         if outcome != TransferAttempt.Outcome.ADOPTED:
@@ -513,6 +519,9 @@ def _transfer(state: TransferState, invoice: Invoice, client, *, was_sending: bo
             state.bexio_status = 8
         state.issued = True
         _save(state, "issued", "bexio_status")
+        with db_section():
+            if invoice.status == InvoiceStatus.TRANSFERRED:
+                invoice.set_status_from_bexio(InvoiceStatus.OPEN)
     if plan.send and not state.sent and plan.send_to:
         from bexio.models import InvoiceSend
 

@@ -115,7 +115,9 @@ def _apply(state: TransferState, found, client, result: SyncResult) -> None:
     received = _dec(getattr(found, "total_received_payments", 0))
     updated = _ts(getattr(found, "updated_at", None))
     changed = status_id != state.bexio_status or received != state.received_payments
-    if not changed and updated == state.bexio_updated_at and not state.gone_in_bexio:
+    local = STATUS_MAP.get(status_id)
+    in_step = local is None or state.invoice.status in (local, InvoiceStatus.DRAFT, InvoiceStatus.APPROVED)
+    if not changed and in_step and updated == state.bexio_updated_at and not state.gone_in_bexio:
         return  # seen before (the overlap): nothing to do
     if received != state.received_payments:
         result.requests += 1
@@ -123,7 +125,6 @@ def _apply(state: TransferState, found, client, result: SyncResult) -> None:
             if book_payment(state, payment):
                 result.payments += 1
     invoice = state.invoice
-    local = STATUS_MAP.get(status_id)
     if local is not None and invoice.status not in (InvoiceStatus.DRAFT, InvoiceStatus.APPROVED):
         try:
             changed = invoice.set_status_from_bexio(local) or changed

@@ -46,3 +46,12 @@ def test_connect_demo_without_a_running_bexio_says_so(bx, admin, org, settings):
     assert connect_demo(org, out) is False
     assert "cannot reach bexio" in out.getvalue()
     assert not BexioConnection.objects.get(organisation=org).has_token
+
+
+def test_connect_demo_reconnects_when_bexio_forgot_the_grant(bx, admin, org):
+    assert connect_demo(org, io.StringIO()) is True
+    bx.reset()  # the sandbox's data is gone, the stored tokens with it
+    out = io.StringIO()
+    assert connect_demo(org, out) is True
+    assert "no longer accepted; connecting again" in out.getvalue()
+    assert BexioConnection.objects.get(organisation=org).is_connected

@@ -91,7 +91,11 @@ def test_transfer_page_start_progress_and_log(sb, site):
 
 def test_selected_invoices_only(sb, site):
     manager = login(site, "manager", manage_invoicing=True)
-    ids = list(Invoice.objects.filter(organisation=site, status=InvoiceStatus.APPROVED).values_list("pk", flat=True)[:2])
+    ids = list(
+        Invoice.objects.filter(organisation=site, status=InvoiceStatus.APPROVED).values_list("pk", flat=True)[
+            :2
+        ]
+    )
     manager.post(url("start", site), {"scope": "selected", "invoice_ids": ids})
     assert set(TransferState.objects.values_list("invoice_id", flat=True)) == set(ids)
 

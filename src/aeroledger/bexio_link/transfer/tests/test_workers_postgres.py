@@ -23,8 +23,19 @@ def spawn(sb, token, worker, *extra):
     env = dict(os.environ)
     env["DATABASE_URL"] = f"postgres://{s['USER']}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
     return subprocess.Popen(
-        [sys.executable, "-m", "aeroledger.bexio_link.transfer.tests.worker_main", sb.url, token, worker, *extra],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "aeroledger.bexio_link.transfer.tests.worker_main",
+            sb.url,
+            token,
+            worker,
+            *extra,
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -33,7 +44,14 @@ def test_three_workers_no_duplicates(sb, client, demo, shared):
     start_transfer(demo, enqueue=False)
     # Slow bexio a little so that the workers really overlap; lose some answers after commit.
     sb.settings(latency_ms=20)
-    sb.fault(method="POST", path=r"^/2\.0/kb_invoice$", when="after_commit", effect="status:500", probability=0.1, seed=5)
+    sb.fault(
+        method="POST",
+        path=r"^/2\.0/kb_invoice$",
+        when="after_commit",
+        effect="status:500",
+        probability=0.1,
+        seed=5,
+    )
     token = sb.token()
     extra = ["--shared"] if shared else []
     procs = [spawn(sb, token, f"w{i}", *extra) for i in range(3)]

@@ -28,12 +28,20 @@ def main() -> None:
 
     services.backoff = lambda attempts: __import__("datetime").timedelta(0)
     client = BexioClient(
-        base_url=args.url, token_provider=StaticToken(args.token), timeout=3, max_retries=3,
-        governor=RateGovernor(), max_wait_s=2,
+        base_url=args.url,
+        token_provider=StaticToken(args.token),
+        timeout=3,
+        max_retries=3,
+        governor=RateGovernor(),
+        max_wait_s=2,
     )
     stats = services.run_transfers(
-        worker=args.worker, concurrency=args.concurrency, client_factory=lambda org: client,
-        lease_s=args.lease, exclusive_orgs=not args.shared, wait_for_retries_s=5,
+        worker=args.worker,
+        concurrency=args.concurrency,
+        client_factory=lambda org: client,
+        lease_s=args.lease,
+        exclusive_orgs=not args.shared,
+        wait_for_retries_s=5,
     )
     sys.stdout.write(json.dumps(stats) + "\n")
 

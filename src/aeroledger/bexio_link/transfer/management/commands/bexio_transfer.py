@@ -95,9 +95,10 @@ class Command(BaseCommand):
                 f"{'bexio #' + str(plan.contact_id) if plan.contact_id else 'created/matched first'}"
             )
             self.stdout.write(
-                f"  title {h['title']!r}, {h['is_valid_from']}..{h['is_valid_to']}, bank #{h['bank_account_id']}, "
-                f"owner #{h['user_id']}, currency #{h['currency_id']}, language #{h['language_id']}, "
-                f"api_reference {h['api_reference']}{', issue' if plan.issue else ''}{', send' if plan.send else ''}"
+                f"  title {h['title']!r}, {h['is_valid_from']}..{h['is_valid_to']}, "
+                f"bank #{h['bank_account_id']}, owner #{h['user_id']}, currency #{h['currency_id']}, "
+                f"language #{h['language_id']}, api_reference {h['api_reference']}"
+                f"{', issue' if plan.issue else ''}{', send' if plan.send else ''}"
             )
             for p in plan.positions:
                 where = f"article #{p.article_id}" if p.article_id else ""
