@@ -13,6 +13,7 @@ Runs on a throw-away SQLite database in a temporary directory; loopback only.
 
 import argparse
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -197,7 +198,7 @@ def main() -> None:
             log = [e for e in sb.requests(since=mark) if e["path"].startswith(("/2.0", "/3.0"))]
             by_kind: dict[str, int] = {}
             for e in log:
-                key = f"{e['method']} {e['path'].split('/')[2] if e['path'].count('/') > 2 else e['path']}"
+                key = f"{e['method']} {re.sub(r'/[0-9]+', '/{id}', e['path'])}"
                 by_kind[key] = by_kind.get(key, 0) + 1
             throttled = sum(1 for e in log if e.get("status") == 429)
             rate = len(log) / seconds * 60

@@ -90,11 +90,12 @@ def api_headers(resp: Response) -> Response:
 
 
 def register(app) -> None:
-    from . import extra, invoices
+    from . import documents, extra, invoices
 
     app.before_request(api_guard)
     app.after_request(api_headers)
     app.register_blueprint(bp)
+    app.register_blueprint(documents.bp)
     app.register_blueprint(invoices.bp)
     app.register_blueprint(extra.bp)
 

@@ -156,22 +156,45 @@ def _operations():
     return json.loads(OPS_FILE.read_text())
 
 
+DOCUMENT_TYPES = ("kb_offer", "kb_order", "kb_invoice")
+
+
 @bp.get("/coverage")
 def coverage():
+    """Documented operations routed to a handler. A `{kb_document_type}` operation is checked for each of
+    kb_offer, kb_order and kb_invoice: it counts as implemented only when all three are routed, and
+    `expanded` counts those operations once per document type."""
     adapter = current_app.url_map.bind("localhost")
-    implemented, missing = [], []
-    for op in _operations():
-        sample = re.sub(r"\{[^}]+\}", "1", op["path"].replace("{kb_document_type}", "kb_invoice"))
+
+    def routed(method: str, path: str) -> bool:
         try:
-            endpoint, _ = adapter.match(sample, method=op["method"])
-            ok = not endpoint.endswith("unimplemented")
+            endpoint, _ = adapter.match(re.sub(r"\{[^}]+\}", "1", path), method=method)
         except Exception:  # noqa: BLE001 (werkzeug raises NotFound/MethodNotAllowed/RequestRedirect)
-            ok = False
-        (implemented if ok else missing).append({"id": op["id"], "method": op["method"], "path": op["path"]})
+            return False
+        return not endpoint.endswith("unimplemented")
+
+    implemented, missing = [], []
+    expanded = {"total": 0, "implemented": 0}
+    for op in _operations():
+        entry = {"id": op["id"], "method": op["method"], "path": op["path"]}
+        if "{kb_document_type}" in op["path"]:
+            types = [
+                t for t in DOCUMENT_TYPES if routed(op["method"], op["path"].replace("{kb_document_type}", t))
+            ]
+            entry["document_types"] = types
+            ok = len(types) == len(DOCUMENT_TYPES)
+            expanded["total"] += len(DOCUMENT_TYPES)
+            expanded["implemented"] += len(types)
+        else:
+            ok = routed(op["method"], op["path"])
+            expanded["total"] += 1
+            expanded["implemented"] += ok
+        (implemented if ok else missing).append(entry)
     return jsonify(
         {
             "total": len(implemented) + len(missing),
             "implemented": len(implemented),
+            "expanded": expanded,
             "operations": implemented,
             "missing": missing,
         }

@@ -215,7 +215,8 @@ resource(
 def permissions():
     user = sb().user_by_sub(g.claims["sub"])
     rights = set(user["memberships"][company()]["rights"]) if user else set()
-    components = ["contact", "kb_invoice", "article", "bank_account", "accounting"]
+    components = ["contact", "kb_invoice", "kb_offer", "kb_order", "kb_delivery", "article", "bank_account"]
+    components.append("accounting")
     perms = {
         c: {
             "activation": c in rights,

@@ -1,4 +1,4 @@
-"""A real (simple) invoice PDF with fpdf2."""
+"""A real (simple) PDF of a kb document (invoice, quote, order, delivery, reminder) with fpdf2."""
 
 from __future__ import annotations
 
@@ -25,7 +25,20 @@ def _money(value) -> str:
     return f"{sign}{chr(39).join(groups) or '0'}.{frac}"
 
 
-def invoice_pdf(inv: dict, store, company: str, logopaper: bool = True) -> bytes:
+LABELS = {
+    "kb_invoice": ("Rechnung", "Zahlbar bis", "is_valid_to"),
+    "kb_offer": ("Offerte", "Gültig bis", "is_valid_until"),
+    "kb_order": ("Auftrag", None, None),
+    "kb_delivery": ("Lieferschein", None, None),
+}
+
+
+def invoice_pdf(
+    inv: dict, store, company: str, logopaper: bool = True, kind: str = "kb_invoice", label: str | None = None
+) -> bytes:
+    """`kind` picks the heading and the date line; only invoices (and their reminders) get payment info."""
+    title, until_label, until_key = LABELS[kind]
+    title = label or title
     profile = store.get("company_profile", company, 1) or {}
     currency = (store.get("currency", company, inv["currency_id"]) or {}).get("name", "CHF")
     pdf = FPDF(format="A4")
@@ -50,10 +63,11 @@ def invoice_pdf(inv: dict, store, company: str, logopaper: bool = True) -> bytes
     pdf.multi_cell(0, 5, _t(inv["contact_address"]))
     pdf.ln(8)
     pdf.set_font("Helvetica", "B", 14)
-    pdf.cell(0, 8, _t(f"Rechnung {inv['document_nr']}" + (f" - {inv['title']}" if inv.get("title") else "")))
+    pdf.cell(0, 8, _t(f"{title} {inv['document_nr']}" + (f" - {inv['title']}" if inv.get("title") else "")))
     pdf.ln(10)
     pdf.set_font("Helvetica", size=9)
-    pdf.cell(0, 5, _t(f"Datum: {inv['is_valid_from']}    Zahlbar bis: {inv['is_valid_to']}"))
+    until = f"    {until_label}: {inv.get(until_key)}" if until_label else ""
+    pdf.cell(0, 5, _t(f"Datum: {inv['is_valid_from']}{until}"))
     pdf.ln(8)
     pdf.multi_cell(0, 5, _t(inv.get("header")))
     pdf.ln(4)
@@ -101,7 +115,7 @@ def invoice_pdf(inv: dict, store, company: str, logopaper: bool = True) -> bytes
     pdf.ln(6)
     pdf.multi_cell(0, 5, _t(inv.get("footer")))
     bank = store.get("bank_account", company, inv.get("bank_account_id") or 1)
-    if bank:
+    if bank and kind == "kb_invoice":
         pdf.ln(6)
         pdf.multi_cell(
             0,

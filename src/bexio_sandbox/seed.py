@@ -17,7 +17,17 @@ DEMO_CLIENT_SECRET = "aeroledger-demo-secret"  # noqa: S105 (documented demo sec
 DEMO_REDIRECT_URIS = ["http://127.0.0.1:8000/bexio/callback", "http://localhost:8000/bexio/callback"]
 PASSWORD = "sandbox"  # noqa: S105 (documented demo password)
 
-ALL_RIGHTS = ["contact", "kb_invoice", "article", "accounting", "bank_account", "other"]
+ALL_RIGHTS = [
+    "contact",
+    "kb_invoice",
+    "kb_offer",
+    "kb_order",
+    "kb_delivery",
+    "article",
+    "accounting",
+    "bank_account",
+    "other",
+]
 
 # realm users: login -> profile + memberships (company -> company user id, rights)
 REALM_USERS = [

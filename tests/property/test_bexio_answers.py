@@ -14,7 +14,11 @@ from bexio import BexioClient, StaticToken, errors
 FAST = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False) | st.text(max_size=20),
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=20),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=5),
     max_leaves=15,
 )
@@ -30,10 +34,16 @@ wrong_invoice = st.fixed_dictionaries(
 )
 bodies = st.one_of(
     st.binary(max_size=200).map(lambda b: (b, "application/json")),  # not JSON at all
-    st.text(max_size=50).map(lambda t: ("{" + t).encode(), ).map(lambda b: (b, "application/json")),
+    st.text(max_size=50)
+    .map(
+        lambda t: ("{" + t).encode(),
+    )
+    .map(lambda b: (b, "application/json")),
     json_values.map(lambda v: (json.dumps(v).encode(), "application/json")),
     wrong_invoice.map(lambda v: (json.dumps(v, allow_nan=True).encode(), "application/json")),
-    st.lists(wrong_invoice, max_size=3).map(lambda v: (json.dumps(v, allow_nan=True).encode(), "application/json")),
+    st.lists(wrong_invoice, max_size=3).map(
+        lambda v: (json.dumps(v, allow_nan=True).encode(), "application/json")
+    ),
     st.just((b"<html>" + b"x" * 100 + b"</html>", "text/html")),
 )
 statuses = st.sampled_from([200, 200, 200, 201, 400, 404, 422, 500, 502])
@@ -76,7 +86,9 @@ def test_malformed_answers_give_a_typed_error(call, status, answer):
         except errors.BexioError as exc:
             assert str(exc)  # useful in a log line
         except Exception as exc:  # noqa: BLE001
-            pytest.fail(f"{call} on {status} {body[:80]!r}: {type(exc).__module__}.{type(exc).__name__}: {exc}")
+            pytest.fail(
+                f"{call} on {status} {body[:80]!r}: {type(exc).__module__}.{type(exc).__name__}: {exc}"
+            )
 
 
 @pytest.mark.parametrize("call", ["invoice get", "invoice list"])

@@ -109,7 +109,3 @@ class ChargeForm(forms.ModelForm):
     class Meta:
         model = Charge
         fields = ["text", "quantity", "unit_price"]
-
-
-class ImportUploadForm(forms.Form):
-    file = forms.FileField(label=_("CSV file"))

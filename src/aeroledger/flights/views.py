@@ -5,11 +5,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from aeroledger.billing.models import Charge
+from aeroledger.members.forms import ImportUploadForm
 from aeroledger.tenancy.access import org_required
-from aeroledger.tenancy.csvfiles import CSVFileError, decode
+from aeroledger.tenancy.csvfiles import import_page
 from aeroledger.tenancy.models import Perm
 
-from .forms import AerodromeForm, AircraftForm, ChargeForm, FlightForm, ImportUploadForm
+from .forms import AerodromeForm, AircraftForm, ChargeForm, FlightForm
 from .imports import COLUMNS, import_flights
 from .models import Aerodrome, Aircraft, Flight, FlightLocked
 
@@ -173,26 +174,12 @@ def _aerodrome_form(request, slug, aerodrome):
 
 @org_required(Perm.MANAGE_MEMBERS)
 def flight_import(request, slug):
-    """Upload -> preview (every row's errors, or the flights) -> commit all rows or none."""
-    context = {"columns": sorted(COLUMNS), "form": ImportUploadForm()}
-    if request.method == "POST":
-        text = request.POST.get("csv_text")
-        if text is None:
-            form = ImportUploadForm(request.POST, request.FILES)
-            context["form"] = form
-            if not form.is_valid():
-                return render(request, "flights/import.html", context)
-            try:
-                text = decode(form.cleaned_data["file"].read())
-            except CSVFileError as exc:
-                form.add_error("file", str(exc))
-                return render(request, "flights/import.html", context)
-        plan = import_flights(request.organisation, text)
-        context.update(plan=plan, csv_text=text)
-        if plan.ok and request.POST.get("action") == "commit":
-            count = plan.commit()
-            messages.success(
-                request, _("%(count)s flights were imported; sign them off when checked.") % {"count": count}
-            )
-            return redirect("flights:list", slug)
-    return render(request, "flights/import.html", context)
+    return import_page(
+        request,
+        import_flights,
+        columns=COLUMNS,
+        form_class=ImportUploadForm,
+        template="flights/import.html",
+        message=_("%(count)s flights were imported; sign them off when checked."),
+        next_url="flights:list",
+    )

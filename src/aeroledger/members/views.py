@@ -4,7 +4,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from aeroledger.tenancy.access import org_required
-from aeroledger.tenancy.csvfiles import CSVFileError, decode
+from aeroledger.tenancy.csvfiles import import_page
 from aeroledger.tenancy.models import Perm
 
 from .forms import ImportUploadForm, MemberForm
@@ -69,29 +69,12 @@ def member_archive(request, slug, member_id):
 
 @org_required(Perm.MANAGE_MEMBERS)
 def member_import(request, slug):
-    """Upload -> preview (every row's errors, or what will happen) -> commit all rows or none."""
-    form = ImportUploadForm()
-    context = {"columns": sorted(COLUMNS), "form": form}
-    if request.method == "POST":
-        text = request.POST.get("csv_text")
-        if text is None:
-            form = ImportUploadForm(request.POST, request.FILES)
-            context["form"] = form
-            if not form.is_valid():
-                return render(request, "members/import.html", context)
-            try:
-                text = decode(form.cleaned_data["file"].read())
-            except CSVFileError as exc:
-                form.add_error("file", str(exc))
-                return render(request, "members/import.html", context)
-        plan = import_members(request.organisation, text)
-        context.update(plan=plan, csv_text=text)
-        if plan.ok and request.POST.get("action") == "commit":
-            try:
-                count = plan.commit()
-            except ValueError as exc:
-                messages.error(request, str(exc))
-                return render(request, "members/import.html", context)
-            messages.success(request, _("%(count)s members were imported.") % {"count": count})
-            return redirect("members:list", slug)
-    return render(request, "members/import.html", context)
+    return import_page(
+        request,
+        import_members,
+        columns=COLUMNS,
+        form_class=ImportUploadForm,
+        template="members/import.html",
+        message=_("%(count)s members were imported."),
+        next_url="members:list",
+    )

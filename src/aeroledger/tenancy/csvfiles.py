@@ -1,4 +1,4 @@
-"""Reading uploaded CSV files: UTF-8 or Windows-1252, `;` or `,` separated.
+"""Reading uploaded CSV files: UTF-8 or Windows-1252, `;` or `,` separated; the import page.
 
 Rows are numbered as a spreadsheet shows them: the header is row 1, the first data row is row 2.
 """
@@ -7,6 +7,8 @@ import csv
 import io
 from dataclasses import dataclass
 
+from django.contrib import messages
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 
@@ -67,3 +69,36 @@ def read_rows(text: str, *, required: set[str], known: set[str]) -> list[tuple[i
     if not rows:
         raise CSVFileError(_("The file has a header but no data rows."))
     return rows
+
+
+def import_page(request, import_rows, *, columns, form_class, template, message, next_url):
+    """Upload -> preview (every row's errors, or what will happen) -> commit all rows or none.
+
+    `import_rows(organisation, text)` checks the text and returns the plan (`ok`, `rows`, `errors`,
+    `commit()`, which raises ValueError when it cannot save). After the import the page shows
+    `message` (with `%(count)s`) and redirects to the organisation's page `next_url`.
+    """
+    context = {"columns": sorted(columns), "form": form_class()}
+    if request.method == "POST":
+        text = request.POST.get("csv_text")
+        if text is None:
+            form = form_class(request.POST, request.FILES)
+            context["form"] = form
+            if not form.is_valid():
+                return render(request, template, context)
+            try:
+                text = decode(form.cleaned_data["file"].read())
+            except CSVFileError as exc:
+                form.add_error("file", str(exc))
+                return render(request, template, context)
+        plan = import_rows(request.organisation, text)
+        context.update(plan=plan, csv_text=text)
+        if plan.ok and request.POST.get("action") == "commit":
+            try:
+                count = plan.commit()
+            except ValueError as exc:
+                messages.error(request, str(exc))
+                return render(request, template, context)
+            messages.success(request, message % {"count": count})
+            return redirect(next_url, request.organisation.slug)
+    return render(request, template, context)

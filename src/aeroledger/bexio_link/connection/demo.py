@@ -99,11 +99,12 @@ def script_bexio_login(
     callback_path: str = "/bexio/callback",
     untick: tuple[str, ...] | list[str] = (),
     cancel: bool = False,
+    company: str | None = None,
 ) -> str:
     """Play the browser at bexio's (the sandbox's) login, company and consent pages.
 
     Returns the URL bexio redirects back to (the callback with code or error). `untick` removes
-    scopes at consent; `cancel` presses Cancel there.
+    scopes at consent; `cancel` presses Cancel there; `company` picks one of several companies.
     """
     with httpx.Client(timeout=30, follow_redirects=False) as http:
         page = http.get(auth_url)
@@ -120,7 +121,12 @@ def script_bexio_login(
                     http, page, forms["kc-form-login"], {"username": login, "password": password}, "login"
                 )
             elif "kc-company-form" in forms:
-                page = _submit(http, page, forms["kc-company-form"], {}, "select")
+                form = forms["kc-company-form"]
+                if company is not None:
+                    for field in form["fields"]:
+                        if field["name"] == "company_id":
+                            field["checked"] = field["value"] == company
+                page = _submit(http, page, form, {}, "select")
             elif "kc-oauth" in forms:
                 form = forms["kc-oauth"]
                 for field in form["fields"]:

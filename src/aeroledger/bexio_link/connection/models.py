@@ -92,8 +92,8 @@ class BexioConnection(models.Model):
 
     @property
     def transfers_allowed(self) -> bool:
-        """Connected, not waiting for a reconnect, and every required scope granted."""
-        return self.is_connected and not self.missing_scopes
+        """Connected, not waiting for a reconnect, every required scope granted, option active."""
+        return self.is_connected and not self.missing_scopes and self.organisation.bexio_option
 
     # --- tokens --------------------------------------------------------------------------------
     def set_tokens(self, access_token: str, refresh_token: str | None) -> None:

@@ -103,7 +103,7 @@ def forbidden_explanation() -> str:
 def connection_for(organisation) -> BexioConnection | None:
     """The organisation's connection once a token was obtained (also when a reconnect is needed);
     None when it was never connected or was disconnected."""
-    conn = BexioConnection.objects.filter(organisation=organisation).first()
+    conn = BexioConnection.objects.filter(organisation=organisation).select_related("organisation").first()
     if conn is None or conn.status == Status.NOT_CONNECTED:
         return None
     return conn
@@ -413,6 +413,8 @@ def _exchange_and_store(auth, pending, code, user) -> CallbackResult:
         conn.expires_at = tokens.expires_at
         conn.granted_scopes = sorted(tokens.scopes)
         conn.status = Status.CONNECTED
+        changed = conn.company_id and conn.company_id != company_id
+        previous_company = (conn.company_name or conn.company_id) if changed else ""
         conn.company_id = company_id
         conn.company_name = company_name
         conn.bexio_user_id = str(bexio_user_id)
@@ -428,7 +430,16 @@ def _exchange_and_store(auth, pending, code, user) -> CallbackResult:
         conn.save()
         record_event(organisation, EventKind.CONNECTED, "", user=user, conn=conn, scopes=conn.granted_scopes)
     log.info("bexio token obtained for org %s (company %s)", organisation.pk, company_id)
-    return CallbackResult(organisation, connection=conn)
+    result = CallbackResult(organisation, connection=conn)
+    if previous_company:
+        result.messages.append(
+            _(
+                "This token is for the bexio company %(new)s, no longer %(old)s: check the mapping and "
+                "the contacts before the next transfer."
+            )
+            % {"new": company_name or company_id, "old": previous_company}
+        )
+    return result
 
 
 def _nonce_matches(id_token: str, nonce: str) -> bool:

@@ -101,6 +101,8 @@ def callback(request):
         )
     else:
         messages.success(request, _("bexio granted access."))
+        for text in result.messages:
+            messages.warning(request, text)
     return redirect(_page_url(result.organisation))
 
 

@@ -98,7 +98,7 @@ class InvoicePlan:
         return body
 
 
-def plan_invoice(invoice: Invoice, *, mapping=None) -> InvoicePlan:
+def plan_invoice(invoice: Invoice, *, mapping=None, with_contact: bool = True) -> InvoicePlan:
     """Everything the transfer of `invoice` would send, and what blocks it (reads only).
 
     Pass `mapping` (masterdata's `mapping_for(org)`) when planning many invoices of one organisation.
@@ -114,10 +114,12 @@ def plan_invoice(invoice: Invoice, *, mapping=None) -> InvoicePlan:
         plan.blockers.append(_("The invoice is not approved yet."))
     elif invoice.status == InvoiceStatus.CANCELLED:
         plan.blockers.append(_("The invoice is cancelled."))
-    try:
-        link = member.bexio_link
-    except ObjectDoesNotExist:
-        link = None
+    link = None
+    if with_contact:  # the known bexio contact, for the preview (the transfer ensures it anyway)
+        try:
+            link = member.bexio_link
+        except ObjectDoesNotExist:
+            link = None
     plan.contact_id = int(link.bexio_id) if link is not None and link.bexio_id else None
     plan.contact_label = f"{member.display_name} ({member.number})"
 

@@ -269,3 +269,15 @@ def test_user_who_lost_manage_settings_cannot_finish(admin_client, org, admin, b
 def test_optional_scopes_are_only_known_ones():
     assert "openid" not in OPTIONAL_SCOPES and "all" not in OPTIONAL_SCOPES
     assert len(OPTIONAL_SCOPES) == 29
+
+
+def test_token_for_another_company_is_pointed_out(admin_client, org, bx):
+    connect(admin_client, org)
+    companies = [c["company_id"] for c in bx.companies()]
+    other = next(c for c in companies if c != "aero5demo7kz")
+    resp = connect(admin_client, org, login="multi@bexio.test", company=other)
+    assert resp.status_code == 302
+    conn = BexioConnection.objects.get(organisation=org)
+    assert conn.company_id == other and conn.bexio_user_email == "multi@bexio.test"
+    html = admin_client.get(page_url(org)).content.decode()
+    assert "no longer Flugschule Demo AG" in html

@@ -72,7 +72,8 @@ def test_store_save_is_compare_and_swap(connected, org):
     assert BexioConnection.objects.get(organisation=org).last_refresh_at is not None
 
 
-def test_expired_token_is_refreshed_once_and_rotated(connected, org, bx):
+def test_expired_token_is_refreshed_once_and_rotated(connected, org, bx, caplog):
+    caplog.set_level(logging.DEBUG)
     before = BexioConnection.objects.get(organisation=org)
     old_refresh = before.get_refresh_token()
     expire_access_token(org)
@@ -83,6 +84,9 @@ def test_expired_token_is_refreshed_once_and_rotated(connected, org, bx):
     assert after.get_refresh_token() != old_refresh
     assert after.expires_at > timezone.now()
     assert after.last_refresh_at is not None
+    secrets = [before.get_access_token(), old_refresh, after.get_access_token(), after.get_refresh_token()]
+    for record in caplog.records:
+        assert not any(secret[:32] in record.getMessage() for secret in secrets)
 
 
 def test_keep_alive_refreshes_connected_organisations(connected, org, bx):
@@ -205,3 +209,17 @@ def test_governor_is_per_company(connected, org):
 
     client = client_for(org)
     assert client.governor is RateGovernor.for_company("aero5demo7kz")
+
+
+def test_revoked_grant_found_by_test_connection(connected, org, bx, admin, admin_client):
+    _revoke_at_bexio(connected)  # the access token has not expired: bexio answers 401
+    html = admin_client.post(reverse("bexio_connection:test", args=[org.slug]), follow=True).content.decode()
+    assert "The test failed" in html and "Reconnect needed" in html
+    assert BexioConnection.objects.get(organisation=org).needs_reconnect
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == [admin.email]
+
+
+def test_transfers_stop_when_the_option_is_withdrawn(connected, org):
+    assert connection_for(org).transfers_allowed
+    type(org).objects.filter(pk=org.pk).update(bexio_option=False)
+    assert not connection_for(org).transfers_allowed

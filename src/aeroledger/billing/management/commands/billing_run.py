@@ -2,7 +2,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from aeroledger.billing.runs import BadPeriod, billing_run, parse_period
-from aeroledger.members.management.commands.import_members import organisation_or_error
+from aeroledger.tenancy.commands import organisation_or_error
 
 
 class Command(BaseCommand):

@@ -1,0 +1,100 @@
+"""Page query counts do not grow with the data on the page (no N+1): each list page is rendered
+with few rows and with many rows, and must use the same number of queries."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from aeroledger.tenancy.testing import make_fleet, make_flight, make_member, make_org, make_staff
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def club(client):
+    org = make_org("club", bexio=True)
+    staff = make_staff(org, "boss")
+    client.force_login(staff)
+    aircraft, aerodrome = make_fleet(org)
+    payer = make_member(org, "P1", email="payer@example.ch")
+    return {"org": org, "aircraft": aircraft, "aerodrome": aerodrome, "payer": payer, "n": 0}
+
+
+def add_rows(club, count: int) -> None:
+    """`count` more members (some paid by another), flights, invoices, transfer attempts and calls."""
+    from aeroledger.bexio_link.connection.models import BexioCall
+    from aeroledger.bexio_link.masterdata.models import ContactLink
+    from aeroledger.bexio_link.transfer.models import TransferAttempt, TransferBatch, TransferState
+    from aeroledger.billing.models import Invoice, InvoicePosition
+
+    org = club["org"]
+    batch = TransferBatch.objects.create(organisation=org)
+    for _ in range(count):
+        club["n"] += 1
+        i = club["n"]
+        member = make_member(org, str(i), invoice_to=club["payer"] if i % 3 == 0 else None)
+        ContactLink.objects.create(organisation=org, member=member, bexio_id=1000 + i)
+        make_flight(
+            org, club["aircraft"], member, landings=[(club["aerodrome"], 1)], instructor=club["payer"]
+        )
+        inv = Invoice.objects.create(
+            organisation=org, member=member, number=f"2026-{i:05d}", date=date(2026, 10, 31),
+            due_date=date(2026, 10, 31) + timedelta(days=30), title=f"Flights {i}", total=Decimal("10.00"),
+            amount_due=Decimal("10.00"), status="approved",
+        )  # fmt: skip
+        InvoicePosition(invoice=inv, pos=1, charge_type="manual", text="x", quantity=1, unit_price=10).save()
+        state = TransferState.objects.create(
+            organisation=org, invoice=inv, batch=batch, status="failed" if i % 2 else "done", last_error="x"
+        )
+        TransferAttempt.objects.create(
+            organisation=org, state=state, batch=batch, outcome="failed", message="m"
+        )
+        BexioCall.objects.create(organisation=org, method="POST", path="/2.0/kb_invoice", status=500)
+
+
+PAGES = [
+    ("members:list", {}),
+    ("members:list", {"show": "all"}),
+    ("billing:invoices", {}),
+    ("billing:credit_accounts", {}),
+    ("flights:list", {}),
+    ("bexio_transfer:log", {}),
+    ("bexio_transfer:log", {"show": "calls"}),
+    ("bexio_transfer:transfers", {}),
+    ("bexio_masterdata:contacts", {}),
+]
+
+
+def queries(client, name, params, org) -> tuple[int, list[str]]:
+    url = reverse(name, args=[org.slug])
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url, params)
+    assert response.status_code == 200, (name, response.status_code)
+    return len(ctx.captured_queries), [q["sql"] for q in ctx.captured_queries]
+
+
+@pytest.mark.parametrize(("name", "params"), PAGES, ids=[f"{n}{p or ''}" for n, p in PAGES])
+def test_query_count_does_not_grow_with_rows(client, club, name, params):
+    add_rows(club, 3)
+    few, _ = queries(client, name, params, club["org"])
+    add_rows(club, 20)
+    many, sql = queries(client, name, params, club["org"])
+    assert many == few, f"{name}: {few} queries with 4 rows, {many} with 24:\n" + "\n".join(sql[-10:])
+
+
+@pytest.mark.parametrize("view_module", ["members", "billing", "flights"])
+def test_query_count_does_not_grow_with_page_size(client, club, monkeypatch, view_module):
+    import importlib
+
+    module = importlib.import_module(f"aeroledger.{view_module}.views")
+    name = {"members": "members:list", "billing": "billing:invoices", "flights": "flights:list"}[view_module]
+    add_rows(club, 24)
+    monkeypatch.setattr(module, "PAGE_SIZE", 5)
+    small, _ = queries(client, name, {}, club["org"])
+    monkeypatch.setattr(module, "PAGE_SIZE", 20)
+    large, sql = queries(client, name, {}, club["org"])
+    assert large == small, f"{name}: {small} queries at page size 5, {large} at 20:\n" + "\n".join(sql[-10:])
