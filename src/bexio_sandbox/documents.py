@@ -68,20 +68,15 @@ HEAD = (
     "header",
     "footer",
 )
-TOTALS = ("total_gross", "total_net", "total_taxes", "total")
+MWST = ("total_rounding_difference", "mwst_type", "mwst_is_net", "show_position_taxes", "is_valid_from")
+ADDRESSES = ("contact_address", "delivery_address_type", "delivery_address", "kb_item_status_id")
 EDITABLE = (
     "title",
     "contact_id",
     "contact_sub_id",
     "user_id",
     "pr_project_id",
-    "logopaper_id",
-    "language_id",
-    "bank_account_id",
-    "currency_id",
-    "payment_type_id",
-    "header",
-    "footer",
+    *HEAD[7:],  # logopaper_id … footer
     "mwst_type",
     "mwst_is_net",
     "show_position_taxes",
@@ -149,11 +144,7 @@ INVOICE = DocType(
         "total_credit_vouchers",
         "total_remaining_payments",
         "total",
-        "total_rounding_difference",
-        "mwst_type",
-        "mwst_is_net",
-        "show_position_taxes",
-        "is_valid_from",
+        *MWST,
         "is_valid_to",
         "contact_address",
         "kb_item_status_id",
@@ -180,17 +171,7 @@ INVOICE = DocType(
         "mark_as_sent": ((7, 8, 16, 9, 31), None),
     },
 )
-QUOTE_FIELDS = (
-    "total_gross",
-    "total_net",
-    "total_taxes",
-    "total",
-    "total_rounding_difference",
-    "mwst_type",
-    "mwst_is_net",
-    "show_position_taxes",
-    "is_valid_from",
-)
+QUOTE_FIELDS = ("total_gross", "total_net", "total_taxes", "total", *MWST)
 OFFER = DocType(
     kind="kb_offer",
     prefix="AN",
@@ -198,10 +179,7 @@ OFFER = DocType(
     fields=_fields(
         *QUOTE_FIELDS,
         "is_valid_until",
-        "contact_address",
-        "delivery_address_type",
-        "delivery_address",
-        "kb_item_status_id",
+        *ADDRESSES,
         "api_reference",
         "viewed_by_client_at",
         "kb_terms_of_payment_template_id",
@@ -236,10 +214,7 @@ ORDER_DOC = DocType(
     label="order",
     fields=_fields(
         *QUOTE_FIELDS,
-        "contact_address",
-        "delivery_address_type",
-        "delivery_address",
-        "kb_item_status_id",
+        *ADDRESSES,
         "is_recurring",
         "api_reference",
         "viewed_by_client_at",
@@ -262,10 +237,7 @@ DELIVERY = DocType(
         *(f for f in HEAD if f not in ("project_id", "payment_type_id")),
         *QUOTE_FIELDS[:-2],
         "is_valid_from",
-        "contact_address",
-        "delivery_address_type",
-        "delivery_address",
-        "kb_item_status_id",
+        *ADDRESSES,
         "api_reference",
         "viewed_by_client_at",
         "updated_at",
@@ -745,7 +717,8 @@ def copied_positions(src: dict) -> list[dict]:
 
 
 # document endpoints (one set per type) ----------------------------------------------------------------
-def document_routes(dt: DocType, *, create=True, edit=True, delete=True) -> None:
+def document_routes(dt: DocType, *, writable=True) -> None:
+    """Routes of one type; `writable=False` (deliveries): list, show and the status actions only."""
     kind = dt.kind
     base = f"/2.0/{kind}"
 
@@ -795,15 +768,12 @@ def document_routes(dt: DocType, *, create=True, edit=True, delete=True) -> None
         return respond(pdf_envelope(inv["document_nr"], data))
 
     route("", "list", do_list, "GET")
-    route("/search", "search", do_search, "POST")
     route("/<int:id_>", "show", do_show, "GET")
-    if create:
+    if writable:
+        route("/search", "search", do_search, "POST")
         route("", "create", do_create, "POST")
-    if edit:
         route("/<int:id_>", "edit", do_edit, "POST")
-    if delete:
         route("/<int:id_>", "delete", do_delete, "DELETE")
-    if kind != "kb_delivery":
         route("/<int:id_>/pdf", "pdf", do_pdf, "GET")
     for action, (allowed, new) in dt.actions.items():
         route(f"/<int:id_>/{action}", action, _transition_view(dt, action, allowed, new), "POST")
@@ -881,6 +851,17 @@ def send_view(dt: DocType):
     bp.add_url_rule(f"/2.0/{dt.kind}/<int:id_>/send", f"{dt.kind}_send", view, methods=["POST"])
 
 
+def source_fields(src: dict, target: DocType) -> dict:
+    """The fields a copy or a converted document takes over from `src`: fresh dates, texts, reference."""
+    fields = {k: src.get("project_id" if k == "pr_project_id" else k) for k in EDITABLE}
+    fields.update({k: src.get(k) for k in target.extra_editable if k in src})
+    fields.update({"api_reference": None, "is_valid_from": today(), "viewed_by_client_at": None})
+    fields.update({"header": None, "footer": None})
+    if target.valid_to:
+        fields[target.valid_to] = None
+    return fields
+
+
 def copy_view(dt: DocType):
     def view(id_):
         data = json_body()
@@ -888,24 +869,17 @@ def copy_view(dt: DocType):
             raise invalid("contact_id: This value should not be blank.")
         with store().tx():
             src = load(id_, dt.kind)
-            fields = {k: src.get("project_id" if k == "pr_project_id" else k) for k in EDITABLE}
-            fields.update({k: src.get(k) for k in dt.extra_editable})
+            fields = source_fields(src, dt)
             fields.update(
                 {
-                    "api_reference": None,
                     "title": data.get("title", ""),
                     "contact_id": data["contact_id"],
                     "contact_sub_id": data.get("contact_sub_id"),
                     "is_valid_from": data.get("is_valid_from", today()),
-                    "viewed_by_client_at": None,
-                    "header": None,
-                    "footer": None,
                 }
             )
             if "pr_project_id" in data:
                 fields["pr_project_id"] = data["pr_project_id"]
-            if dt.valid_to:
-                fields[dt.valid_to] = None
             inv = new_document(fields, dt, positions=copied_positions(src))
         return respond(render(inv, "copy", dt=dt), 201, etag=True)
 
@@ -920,12 +894,7 @@ def convert_view(src_dt: DocType, target: DocType, mark: tuple[tuple[int, ...], 
         data = json_body()
         with store().tx():
             src = load(id_, src_dt.kind)
-            fields = {k: src.get("project_id" if k == "pr_project_id" else k) for k in EDITABLE}
-            fields.update({k: src.get(k) for k in target.extra_editable if k in src})
-            fields.update({"api_reference": None, "is_valid_from": today(), "viewed_by_client_at": None})
-            fields.update({"header": None, "footer": None})
-            if target.valid_to:
-                fields[target.valid_to] = None
+            fields = source_fields(src, target)
             if isinstance(data.get("positions"), list) and data["positions"]:
                 positions = built_positions(data, {**src, "kb_item_status_id": target.created})
             else:
@@ -945,7 +914,7 @@ def convert_view(src_dt: DocType, target: DocType, mark: tuple[tuple[int, ...], 
 document_routes(INVOICE)
 document_routes(OFFER)
 document_routes(ORDER_DOC)
-document_routes(DELIVERY, create=False, edit=False, delete=False)
+document_routes(DELIVERY, writable=False)
 for _dt in (INVOICE, OFFER):
     send_view(_dt)
     copy_view(_dt)

@@ -46,8 +46,11 @@ def resource(
     create=True,
     nested: str | None = None,
     stamp=True,
+    refs=(),
+    compose=None,
 ):
-    """CRUD + search for `path` (may contain `<int:parent>` when `nested` names the parent kind)."""
+    """CRUD + search for `path` (may contain `<int:parent>` when `nested` names the parent kind).
+    `refs`: (field, kind) pairs that must name an existing document; `compose(doc, data)` derives fields."""
 
     def parent_of(kw):
         parent = kw.get("parent")
@@ -87,9 +90,16 @@ def resource(
         for key in defaults:
             if key in data and key not in ("id", "updated_at"):
                 doc[key] = data[key]
-        missing = [k for k in required if doc.get(k) in (None, "")]
-        if missing:
-            raise invalid(*[f"{k}: This value should not be blank." for k in missing])
+        errors = [f"{k}: This value should not be blank." for k in required if doc.get(k) in (None, "")]
+        errors += [
+            f"{k}: This value is not valid."
+            for k, ref in refs
+            if doc.get(k) not in (None, "") and sb().store.get(ref, company(), doc[k]) is None
+        ]
+        if errors:
+            raise invalid(*errors)
+        if compose:
+            compose(doc, data)
         if stamp and "updated_at" in doc:
             doc["updated_at"] = now_v2()
         return doc
@@ -128,12 +138,21 @@ def resource(
         bp.add_url_rule(f"{path}/<int:id_>", f"{kind}_delete", do_delete, methods=["DELETE"])
 
 
+def _street_address(doc: dict, data: dict) -> None:
+    """As on contacts: street_name + house_number make `address`; a plain `address` is kept otherwise."""
+    if any(k in data for k in ("street_name", "house_number")):
+        street = " ".join(str(x) for x in (doc.get("street_name"), doc.get("house_number")) if x)
+        doc["address"] = street or None
+
+
 resource(
     "/2.0/contact_relation",
     "contact_relation",
     {"id": None, "contact_id": None, "contact_sub_id": None, "description": "", "updated_at": None},
     required=("contact_id", "contact_sub_id"),
     search_fields=("contact_id", "contact_sub_id", "updated_at"),
+    order_fields=("id", "contact_id", "contact_sub_id", "updated_at"),
+    refs=(("contact_id", "contact"), ("contact_sub_id", "contact")),
 )
 resource(
     "/2.0/contact/<int:parent>/additional_address",
@@ -141,22 +160,31 @@ resource(
     {
         "id": None,
         "name": None,
-        "subject": None,
-        "description": None,
+        "address": None,
         "street_name": None,
         "house_number": None,
         "address_addition": None,
         "postcode": None,
         "city": None,
         "country_id": None,
+        "subject": None,
+        "description": None,
     },
     required=("name",),
-    search_fields=("name", "subject", "postcode", "city", "country_id"),
+    search_fields=("name", "address", "postcode", "city", "country_id", "subject", "email"),
+    order_fields=("id", "name", "postcode", "country_id"),
     nested="contact",
     stamp=False,
+    refs=(("country_id", "country"),),
+    compose=_street_address,
 )
 resource(
-    "/2.0/contact_branch", "contact_branch", {"id": None, "name": None}, search_fields=("name",), create=False
+    "/2.0/contact_branch",
+    "contact_branch",
+    {"id": None, "name": None},
+    search_fields=("name",),
+    order_fields=("id", "name"),
+    create=False,
 )
 resource(
     "/2.0/note",

@@ -81,25 +81,31 @@ def payment_create(id_):
         inv = load(id_)
         if inv["kb_item_status_id"] not in (OPEN, PARTIAL, 31):
             raise ApiError(422, "Payments can only be added to open invoices.")
-        pay = {
-            "id": store().next_id("payment", company()),
-            "date": str(date)[:10],
-            "value": str(value),
-            "bank_account_id": bank,
-            "title": "Zahlungseingang",
-            "payment_service_id": data.get("payment_service_id"),
-            "is_client_account_redemption": False,
-            "is_cash_discount": False,
-            "kb_invoice_id": id_,
-            "kb_credit_voucher_id": None,
-            "kb_credit_voucher_text": "",
-            "kb_bill_id": None,
-            "_raw": raw,
-        }
-        inv["payments"].append(pay)
-        _status_after_payments(inv)
+        pay = add_payment(inv, value, raw, date, bank, data.get("payment_service_id"))
         save(inv)
     return respond(render_payment(pay, True), 201, etag=True)
+
+
+def add_payment(inv: dict, value, raw, date, bank_account_id, payment_service_id=None) -> dict:
+    """Append a received payment (API and office) and update the invoice's status."""
+    pay = {
+        "id": store().next_id("payment", company()),
+        "date": str(date)[:10],
+        "value": str(value),
+        "bank_account_id": bank_account_id,
+        "title": "Zahlungseingang",
+        "payment_service_id": payment_service_id,
+        "is_client_account_redemption": False,
+        "is_cash_discount": False,
+        "kb_invoice_id": inv["id"],
+        "kb_credit_voucher_id": None,
+        "kb_credit_voucher_text": "",
+        "kb_bill_id": None,
+        "_raw": raw,
+    }
+    inv["payments"].append(pay)
+    _status_after_payments(inv)
+    return pay
 
 
 @bp.delete("/2.0/kb_invoice/<int:id_>/payment/<int:pid>")

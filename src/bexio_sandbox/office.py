@@ -91,27 +91,37 @@ def office():
     return _page(seed.COMPANIES[company]["name"], "".join(body))
 
 
-@bp.get("/invoice/<company>/<int:id_>")
-def invoice_detail(company, id_):
+DOC_LABELS = {"invoice": "Rechnung", "offer": "Offerte"}
+OFFER_STATUS = {1: "Entwurf", 2: "Offen", 3: "Bestätigt", 4: "Abgelehnt"}
+
+
+@bp.get("/<any(invoice,offer):doc>/<company>/<int:id_>")
+def invoice_detail(doc, company, id_):
+    """The page a sent document's `network_link` points to (invoices with their payments, quotes)."""
     request.environ["sandbox.company"] = company
-    inv = sb().store.get("kb_invoice", company, id_) if company in seed.COMPANIES else None
+    inv = sb().store.get(f"kb_{doc}", company, id_) if company in seed.COMPANIES else None
     if inv is None:
-        return _page("Nicht gefunden", "<p>Diese Rechnung gibt es nicht.</p>")
+        return _page("Nicht gefunden", "<p>Dieses Dokument gibt es nicht.</p>")
     rows = "".join(
         f"<tr><td>{html.escape(p.get('pos') or '')}</td><td>{html.escape(p.get('text') or '')}</td>"
         f'<td class="num">{f6(p["amount"]) if "amount" in p else ""}</td>'
         f'<td class="num">{f6(p["position_total"]) if "position_total" in p else ""}</td></tr>'
         for p in inv["positions"]
     )
-    pays = "".join(f"<li>{html.escape(p['date'])}: {f6(p['value'])}</li>" for p in inv["payments"])
+    pays = "".join(f"<li>{html.escape(p['date'])}: {f6(p['value'])}</li>" for p in inv.get("payments", ()))
+    if doc == "invoice":
+        state = f"{STATUS.get(inv['kb_item_status_id'])}; Total {f6(inv['total'])}; "
+        state += f"offen {f6(inv['total_remaining_payments'])}"
+        payments = f"<h2>Zahlungen</h2><ul>{pays}</ul>"
+    else:
+        state, payments = f"{OFFER_STATUS.get(inv['kb_item_status_id'])}; Total {f6(inv['total'])}", ""
     body = (
         f"<p>{html.escape(inv['contact_address']).replace(chr(10), '<br>')}</p>"
-        f"<p>Status: {STATUS.get(inv['kb_item_status_id'])}; Total {f6(inv['total'])}; "
-        f"offen {f6(inv['total_remaining_payments'])}</p><table><tr><th>Pos</th><th>Text</th>"
+        f"<p>Status: {state}</p><table><tr><th>Pos</th><th>Text</th>"
         f'<th class="num">Menge</th><th class="num">Total</th></tr>{rows}</table>'
-        f"<h2>Zahlungen</h2><ul>{pays}</ul><p><a href='/_sandbox/office/?company={company}'>zurück</a></p>"
+        f"{payments}<p><a href='/_sandbox/office/?company={company}'>zurück</a></p>"
     )
-    return _page(f"Rechnung {inv['document_nr']}", body)
+    return _page(f"{DOC_LABELS[doc]} {inv['document_nr']}", body)
 
 
 def _act(company: str, id_: int, action: str) -> str | None:
@@ -141,24 +151,7 @@ def _act(company: str, id_: int, action: str) -> str | None:
                 return "Ungültiger Betrag"
             if value <= 0:
                 return "Ungültiger Betrag"
-            inv["payments"].append(
-                {
-                    "id": store.next_id("payment", company),
-                    "date": request.form.get("date") or today(),
-                    "value": str(value),
-                    "bank_account_id": 1,
-                    "title": "Zahlungseingang",
-                    "payment_service_id": None,
-                    "is_client_account_redemption": False,
-                    "is_cash_discount": False,
-                    "kb_invoice_id": id_,
-                    "kb_credit_voucher_id": None,
-                    "kb_credit_voucher_text": "",
-                    "kb_bill_id": None,
-                    "_raw": raw,
-                }
-            )
-            invoices._status_after_payments(inv)
+            invoices.add_payment(inv, value, raw, request.form.get("date") or today(), 1)
         invoices.save(inv)
     return None
 

@@ -82,7 +82,9 @@ def test_connection_close_is_honoured(sandbox):
             data += chunk  # ends: the server closed the connection
     head, _, body = data.partition(b"\r\n\r\n")
     assert b"Connection: close" in head
-    length = int([h for h in head.split(b"\r\n") if h.lower().startswith(b"content-length")][0].split(b":")[1])
+    length = int(
+        [h for h in head.split(b"\r\n") if h.lower().startswith(b"content-length")][0].split(b":")[1]
+    )
     assert length == len(body)
 
 
@@ -97,3 +99,17 @@ def test_faults_end_a_reused_connection(sandbox, effect):
         assert client.get("/3.0/users/me").status_code == 200  # a fresh connection works
     log = sandbox.requests()
     assert any(e["path"] == "/3.0/users/me" and e["status"] == 0 and e.get("fault") == effect for e in log)
+
+
+def test_http_1_0_closes_and_head_has_the_get_length(sandbox):
+    url = urlparse(sandbox.url)
+    with socket.create_connection((url.hostname, url.port), timeout=5) as s:
+        s.sendall(b"GET /_sandbox/companies HTTP/1.0\r\n\r\n")
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    assert data.startswith(b"HTTP/1.1 200") and b"Connection: close" in data.partition(b"\r\n\r\n")[0]
+    get = httpx.get(sandbox.url + "/_sandbox/companies")
+    head = httpx.head(sandbox.url + "/_sandbox/companies")
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-length"] == str(len(get.content))

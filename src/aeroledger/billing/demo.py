@@ -39,50 +39,22 @@ PLACES = [
     ("6300", "Zug", "en"),
 ]
 FIRST = {
-    "de": [
-        "Hans",
-        "Ursula",
-        "Peter",
-        "Barbara",
-        "Thomas",
-        "Monika",
-        "Daniel",
-        "Sandra",
-        "Markus",
-        "Andrea",
-        "Reto",
-        "Corinne",
-        "Beat",
-        "Nicole",
-        "Urs",
-        "Silvia",
-    ],
-    "fr": ["Jean", "Claire", "Pierre", "Nathalie", "Laurent", "Sophie", "Olivier", "Isabelle"],
-    "it": ["Marco", "Giulia", "Luca", "Francesca", "Paolo", "Chiara"],
-    "en": ["James", "Emily", "Oliver", "Sarah"],
+    "de": (
+        "Hans Ursula Peter Barbara Thomas Monika Daniel Sandra "
+        "Markus Andrea Reto Corinne Beat Nicole Urs Silvia"
+    ).split(),
+    "fr": "Jean Claire Pierre Nathalie Laurent Sophie Olivier Isabelle".split(),
+    "it": "Marco Giulia Luca Francesca Paolo Chiara".split(),
+    "en": "James Emily Oliver Sarah".split(),
 }
 LAST = {
-    "de": [
-        "Müller",
-        "Meier",
-        "Schmid",
-        "Keller",
-        "Weber",
-        "Huber",
-        "Schneider",
-        "Brunner",
-        "Baumann",
-        "Frei",
-        "Zimmermann",
-        "Moser",
-        "Gerber",
-        "Widmer",
-        "Wyss",
-        "Graf",
-    ],
-    "fr": ["Favre", "Rochat", "Dubois", "Perret", "Bonvin", "Python", "Rey", "Morel"],
-    "it": ["Bernasconi", "Rossi", "Lepori", "Pedrazzini", "Fontana", "Bianchi"],
-    "en": ["Smith", "Taylor", "Brown", "Walker"],
+    "de": (
+        "Müller Meier Schmid Keller Weber Huber Schneider Brunner "
+        "Baumann Frei Zimmermann Moser Gerber Widmer Wyss Graf"
+    ).split(),
+    "fr": "Favre Rochat Dubois Perret Bonvin Python Rey Morel".split(),
+    "it": "Bernasconi Rossi Lepori Pedrazzini Fontana Bianchi".split(),
+    "en": "Smith Taylor Brown Walker".split(),
 }
 STREETS = {
     "de": ["Bahnhofstrasse", "Hauptstrasse", "Dorfstrasse", "Kirchweg", "Seestrasse", "Flughafenstrasse"],
@@ -95,6 +67,30 @@ AIRCRAFT = [
     ("HB-KGE", "Piper PA-28-181", "3.90", "1.60"),
     ("HB-KCX", "Aquila A211", "3.10", "1.50"),
 ]
+# Two companies that pay for members: number -> fields.
+COMPANIES = {
+    "2001": dict(
+        company_name="Aero Consult AG",
+        street="Industriestrasse",
+        house_number="12",
+        address_addition="Buchhaltung",
+        postcode="5400",
+        city="Baden",
+        language="de",
+        email="buchhaltung@aeroconsult.example.ch",
+        phone="+41 56 200 10 10",
+    ),
+    "2002": dict(
+        company_name="Vols Romands SA",
+        street="Route de l'Aéroport",
+        house_number="5",
+        postcode="1215",
+        city="Genève",
+        language="fr",
+        email="compta@volsromands.example.ch",
+        phone="+41 22 300 20 20",
+    ),
+}
 AERODROMES = [("LSZF", "Birrfeld", "18.00"), ("LSZG", "Grenchen", "22.50")]
 MEMBER_COUNT = 40
 FLIGHT_COUNT = 300
@@ -179,36 +175,11 @@ def _members(org: Organisation, rnd: random.Random) -> list[Member]:
         member, _created = Member.objects.get_or_create(organisation=org, number=number, defaults=fields)
         members.append(member)
     # Two companies that pay for members, and a parent paying for a student.
-    company_a, _c = Member.objects.get_or_create(
-        organisation=org,
-        number="2001",
-        defaults=dict(
-            kind=MemberKind.COMPANY,
-            company_name="Aero Consult AG",
-            street="Industriestrasse",
-            house_number="12",
-            address_addition="Buchhaltung",
-            postcode="5400",
-            city="Baden",
-            language="de",
-            email="buchhaltung@aeroconsult.example.ch",
-            phone="+41 56 200 10 10",
-        ),
-    )
-    company_b, _c = Member.objects.get_or_create(
-        organisation=org,
-        number="2002",
-        defaults=dict(
-            kind=MemberKind.COMPANY,
-            company_name="Vols Romands SA",
-            street="Route de l'Aéroport",
-            house_number="5",
-            postcode="1215",
-            city="Genève",
-            language="fr",
-            email="compta@volsromands.example.ch",
-            phone="+41 22 300 20 20",
-        ),
+    company_a, company_b = (
+        Member.objects.get_or_create(
+            organisation=org, number=number, defaults=dict(kind=MemberKind.COMPANY, **fields)
+        )[0]
+        for number, fields in COMPANIES.items()
     )
     for member, payer in (
         (members[3], company_a),

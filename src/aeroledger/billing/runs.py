@@ -54,6 +54,21 @@ def _next_number(organisation: Organisation, on: date) -> str:
     return f"{prefix}{count + 1:05d}"
 
 
+def _create_invoice(organisation: Organisation, member: Member, kind, title: str, today: date, **fields):
+    """A new draft invoice to `member`, numbered next, dated `today`, in the member's language."""
+    return Invoice.objects.create(
+        organisation=organisation,
+        number=_next_number(organisation, today),
+        member=member,
+        kind=kind,
+        language=member.language,
+        date=today,
+        due_date=today + timedelta(days=PAYMENT_TERM_DAYS),
+        title=title,
+        **fields,
+    )
+
+
 def outstanding_on_invoices(member: Member, *, exclude: Invoice | None = None) -> Decimal:
     """What the member still owes on earlier charge invoices (due minus payments booked on them)."""
     invoices = Invoice.objects.filter(
@@ -110,17 +125,14 @@ def billing_run(organisation: Organisation, period: str, *, user=None, approve: 
         member = members[member_id]
         with translation.override(member.language):
             title = _("Flights %(period)s") % {"period": f"{start:%m.%Y}"}
-        invoice = Invoice.objects.create(
-            organisation=organisation,
-            number=_next_number(organisation, today),
-            member=member,
-            kind=InvoiceKind.CHARGES,
-            language=member.language,
-            date=today,
-            due_date=today + timedelta(days=PAYMENT_TERM_DAYS),
+        invoice = _create_invoice(
+            organisation,
+            member,
+            InvoiceKind.CHARGES,
+            title,
+            today,
             period_start=start,
             period_end=end,
-            title=title,
             run=run,
         )
         for pos, charge in enumerate(member_charges, start=1):
@@ -155,16 +167,7 @@ def create_top_up(organisation: Organisation, member: Member, amount: Decimal, *
     today = timezone.localdate()
     with translation.override(member.language):
         title = _("Credit top-up")
-    invoice = Invoice.objects.create(
-        organisation=organisation,
-        number=_next_number(organisation, today),
-        member=member,
-        kind=InvoiceKind.TOP_UP,
-        language=member.language,
-        date=today,
-        due_date=today + timedelta(days=PAYMENT_TERM_DAYS),
-        title=title,
-    )
+    invoice = _create_invoice(organisation, member, InvoiceKind.TOP_UP, title, today)
     InvoicePosition(
         invoice=invoice,
         pos=1,

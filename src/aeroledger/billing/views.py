@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from aeroledger.members.models import Member
 from aeroledger.tenancy.access import org_required
 from aeroledger.tenancy.models import Perm
+from aeroledger.tenancy.pages import form_page
 
 from .forms import BillingRunForm, CreditEntryForm, InvoiceForm, StatementPeriodForm, TopUpForm
 from .models import BillingRun, CreditEntry, InvalidStatusChange, Invoice, InvoiceStatus
@@ -116,15 +117,16 @@ def invoice_detail(request, slug, invoice_id):
 @org_required(Perm.MANAGE_INVOICING)
 def invoice_edit(request, slug, invoice_id):
     invoice = _invoice(request, invoice_id)
-    if invoice.is_locked:
-        messages.error(request, _("An approved invoice cannot be edited here any more."))
-        return redirect("billing:invoice", slug, invoice.pk)
-    form = InvoiceForm(request.POST or None, instance=invoice)
-    if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, _("The invoice was saved."))
-        return redirect("billing:invoice", slug, invoice.pk)
-    return render(request, "billing/invoice_form.html", {"form": form, "invoice": invoice})
+    return form_page(
+        request,
+        InvoiceForm,
+        invoice,
+        "billing/invoice_form.html",
+        {"invoice": invoice},
+        saved=_("The invoice was saved."),
+        back=redirect("billing:invoice", slug, invoice.pk),
+        locked=_("An approved invoice cannot be edited here any more.") if invoice.is_locked else "",
+    )
 
 
 @org_required(Perm.MANAGE_INVOICING, post=True)

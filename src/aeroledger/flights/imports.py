@@ -6,14 +6,14 @@ Imported flights are not signed off: staff check the charges and sign them off.
 """
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from aeroledger.members.models import Member
-from aeroledger.tenancy.csvfiles import CSVFileError, RowError, read_rows
+from aeroledger.tenancy.csvfiles import CSVImport, RowError
 
 from .models import Aerodrome, Aircraft, Flight, Landing
 
@@ -38,22 +38,12 @@ class PlannedFlight:
     landings: list[tuple[Aerodrome, int]]
 
 
-@dataclass
-class FlightImport:
-    organisation: object
-    text: str
-    rows: list[PlannedFlight] = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors and bool(self.rows)
+class FlightImport(CSVImport):
+    rows: list[PlannedFlight]
 
     def validate(self) -> "FlightImport":
-        try:
-            csv_rows = read_rows(self.text, required=REQUIRED, known=COLUMNS)
-        except CSVFileError as exc:
-            self.errors.append(RowError(1, "", str(exc)))
+        csv_rows = self.read_rows(required=REQUIRED, known=COLUMNS)
+        if not csv_rows:
             return self
         org = self.organisation
         self.aircraft = {a.registration: a for a in Aircraft.objects.filter(organisation=org)}

@@ -13,9 +13,9 @@ urlpatterns = [
     path("<int:flight_id>/sign-off/", views.flight_sign_off, name="sign_off"),
     path("charges/<int:charge_id>/edit/", views.charge_edit, name="charge_edit"),
     path("aircraft/", views.aircraft_list, name="aircraft"),
-    path("aircraft/new/", views.aircraft_create, name="aircraft_create"),
-    path("aircraft/<int:aircraft_id>/edit/", views.aircraft_edit, name="aircraft_edit"),
+    path("aircraft/new/", views.aircraft_form, name="aircraft_create"),
+    path("aircraft/<int:aircraft_id>/edit/", views.aircraft_form, name="aircraft_edit"),
     path("aerodromes/", views.aerodrome_list, name="aerodromes"),
-    path("aerodromes/new/", views.aerodrome_create, name="aerodrome_create"),
-    path("aerodromes/<int:aerodrome_id>/edit/", views.aerodrome_edit, name="aerodrome_edit"),
+    path("aerodromes/new/", views.aerodrome_form, name="aerodrome_create"),
+    path("aerodromes/<int:aerodrome_id>/edit/", views.aerodrome_form, name="aerodrome_edit"),
 ]

@@ -7,8 +7,8 @@ from django.utils.translation import gettext as _
 from aeroledger.billing.models import Charge
 from aeroledger.members.forms import ImportUploadForm
 from aeroledger.tenancy.access import org_required
-from aeroledger.tenancy.csvfiles import import_page
 from aeroledger.tenancy.models import Perm
+from aeroledger.tenancy.pages import form_page, import_page
 
 from .forms import AerodromeForm, AircraftForm, ChargeForm, FlightForm
 from .imports import COLUMNS, import_flights
@@ -71,15 +71,17 @@ def flight_create(request, slug):
 @org_required(Perm.MANAGE_MEMBERS)
 def flight_edit(request, slug, flight_id):
     flight = _flight(request, flight_id)
-    if flight.is_signed_off:
-        messages.error(request, _("This flight is signed off and can no longer be changed."))
-        return redirect("flights:detail", slug, flight.pk)
-    form = FlightForm(request.POST or None, instance=flight, organisation=request.organisation)
-    if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, _("The flight was saved and its charges recalculated."))
-        return redirect("flights:detail", slug, flight.pk)
-    return render(request, "flights/form.html", {"form": form, "flight": flight})
+    return form_page(
+        request,
+        FlightForm,
+        flight,
+        "flights/form.html",
+        {"flight": flight},
+        saved=_("The flight was saved and its charges recalculated."),
+        back=redirect("flights:detail", slug, flight.pk),
+        locked=_("This flight is signed off and can no longer be changed.") if flight.is_signed_off else "",
+        organisation=request.organisation,
+    )
 
 
 @org_required(Perm.MANAGE_MEMBERS, post=True)
@@ -103,44 +105,22 @@ def charge_edit(request, slug, charge_id):
         if charge.flight_id
         else redirect("flights:list", slug)
     )
-    if charge.is_locked:
-        messages.error(request, _("This charge is signed off and can no longer be changed."))
-        return back
-    form = ChargeForm(request.POST or None, instance=charge)
-    if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, _("The charge was adjusted."))
-        return back
-    return render(request, "flights/charge_form.html", {"form": form, "charge": charge})
+    return form_page(
+        request,
+        ChargeForm,
+        charge,
+        "flights/charge_form.html",
+        {"charge": charge},
+        saved=_("The charge was adjusted."),
+        back=back,
+        locked=_("This charge is signed off and can no longer be changed.") if charge.is_locked else "",
+    )
 
 
 @org_required()
 def aircraft_list(request, slug):
     aircraft = Aircraft.objects.filter(organisation=request.organisation)
     return render(request, "flights/aircraft_list.html", {"aircraft_list": aircraft})
-
-
-@org_required(Perm.MANAGE_MEMBERS)
-def aircraft_create(request, slug):
-    return _aircraft_form(request, slug, None)
-
-
-@org_required(Perm.MANAGE_MEMBERS)
-def aircraft_edit(request, slug, aircraft_id):
-    aircraft = get_object_or_404(Aircraft, organisation=request.organisation, pk=aircraft_id)
-    return _aircraft_form(request, slug, aircraft)
-
-
-def _aircraft_form(request, slug, aircraft):
-    form = AircraftForm(request.POST or None, instance=aircraft, organisation=request.organisation)
-    if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, _("The aircraft was saved. New flights use its prices."))
-        return redirect("flights:aircraft", slug)
-    title = _("Edit aircraft") if aircraft else _("New aircraft")
-    return render(
-        request, "flights/simple_form.html", {"form": form, "title": title, "back": "flights:aircraft"}
-    )
 
 
 @org_required()
@@ -150,25 +130,45 @@ def aerodrome_list(request, slug):
 
 
 @org_required(Perm.MANAGE_MEMBERS)
-def aerodrome_create(request, slug):
-    return _aerodrome_form(request, slug, None)
+def aircraft_form(request, slug, aircraft_id=None):
+    return _fleet_form(
+        request,
+        slug,
+        AircraftForm,
+        aircraft_id,
+        titles=(_("New aircraft"), _("Edit aircraft")),
+        saved=_("The aircraft was saved. New flights use its prices."),
+        back="flights:aircraft",
+    )
 
 
 @org_required(Perm.MANAGE_MEMBERS)
-def aerodrome_edit(request, slug, aerodrome_id):
-    aerodrome = get_object_or_404(Aerodrome, organisation=request.organisation, pk=aerodrome_id)
-    return _aerodrome_form(request, slug, aerodrome)
+def aerodrome_form(request, slug, aerodrome_id=None):
+    return _fleet_form(
+        request,
+        slug,
+        AerodromeForm,
+        aerodrome_id,
+        titles=(_("New aerodrome"), _("Edit aerodrome")),
+        saved=_("The aerodrome was saved."),
+        back="flights:aerodromes",
+    )
 
 
-def _aerodrome_form(request, slug, aerodrome):
-    form = AerodromeForm(request.POST or None, instance=aerodrome, organisation=request.organisation)
-    if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, _("The aerodrome was saved."))
-        return redirect("flights:aerodromes", slug)
-    title = _("Edit aerodrome") if aerodrome else _("New aerodrome")
-    return render(
-        request, "flights/simple_form.html", {"form": form, "title": title, "back": "flights:aerodromes"}
+def _fleet_form(request, slug, form_class, pk, *, titles, saved, back):
+    """New (`pk` None) or edit an aircraft or an aerodrome; `titles` is (new, edit), `back` the list."""
+    instance = None
+    if pk is not None:
+        instance = get_object_or_404(form_class._meta.model, organisation=request.organisation, pk=pk)
+    return form_page(
+        request,
+        form_class,
+        instance,
+        "flights/simple_form.html",
+        {"title": titles[1] if instance else titles[0], "back": back},
+        saved=saved,
+        back=redirect(back, slug),
+        organisation=request.organisation,
     )
 
 

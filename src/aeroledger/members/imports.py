@@ -1,12 +1,12 @@
 """CSV import of members: validate everything first, then commit all rows or none."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.forms.models import model_to_dict
 from django.utils.translation import gettext as _
 
-from aeroledger.tenancy.csvfiles import CSVFileError, RowError, read_rows
+from aeroledger.tenancy.csvfiles import CSVImport, RowError
 
 from .forms import MemberImportRowForm
 from .models import Member
@@ -25,22 +25,12 @@ class PlannedMember:
     is_new: bool
 
 
-@dataclass
-class MemberImport:
-    organisation: object
-    text: str
-    rows: list[PlannedMember] = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors and bool(self.rows)
+class MemberImport(CSVImport):
+    rows: list[PlannedMember]
 
     def validate(self) -> "MemberImport":
-        try:
-            csv_rows = read_rows(self.text, required=REQUIRED, known=COLUMNS)
-        except CSVFileError as exc:
-            self.errors.append(RowError(1, "", str(exc)))
+        csv_rows = self.read_rows(required=REQUIRED, known=COLUMNS)
+        if not csv_rows:
             return self
         members = Member.objects.filter(organisation=self.organisation).select_related("invoice_to")
         existing = {m.number: m for m in members}

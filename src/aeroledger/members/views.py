@@ -4,8 +4,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from aeroledger.tenancy.access import org_required
-from aeroledger.tenancy.csvfiles import import_page
 from aeroledger.tenancy.models import Perm
+from aeroledger.tenancy.pages import import_page
 
 from .forms import ImportUploadForm, MemberForm
 from .imports import COLUMNS, import_members

@@ -36,10 +36,11 @@ def org_required(perm: Perm | str | None = None, *, post: bool = False):
         @wraps(view)
         def wrapper(request, slug, *args, **kwargs):
             membership = get_membership(request.user, slug)
-            if not membership.has_perm(perm):
-                raise PermissionDenied
             request.membership = membership
             request.organisation = membership.organisation
+            if not membership.has_perm(perm):
+                # The 403 page names the permission group that is missing.
+                raise PermissionDenied(Perm(perm).label)
             return view(request, slug, *args, **kwargs)
 
         wrapper.org_perm = perm  # read by the test that walks every URL pattern

@@ -9,7 +9,7 @@ def navigation(request):
     if organisation is not None:
         context["organisation"] = organisation
         context["membership"] = getattr(request, "membership", None)
-        context["navigation"] = build_navigation(organisation, request.path)
+        context["navigation"] = build_navigation(organisation, request.path, membership=context["membership"])
     if user is not None and user.is_authenticated:
         context["my_organisations"] = organisations_for(user)
     return context

@@ -1,14 +1,12 @@
-"""Reading uploaded CSV files: UTF-8 or Windows-1252, `;` or `,` separated; the import page.
+"""Reading uploaded CSV files: UTF-8 or Windows-1252, `;` or `,` separated.
 
 Rows are numbered as a spreadsheet shows them: the header is row 1, the first data row is row 2.
 """
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from django.contrib import messages
-from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 
@@ -71,34 +69,27 @@ def read_rows(text: str, *, required: set[str], known: set[str]) -> list[tuple[i
     return rows
 
 
-def import_page(request, import_rows, *, columns, form_class, template, message, next_url):
-    """Upload -> preview (every row's errors, or what will happen) -> commit all rows or none.
+@dataclass
+class CSVImport:
+    """What importing a CSV file will do: the planned rows, or every row's errors (then nothing is saved).
 
-    `import_rows(organisation, text)` checks the text and returns the plan (`ok`, `rows`, `errors`,
-    `commit()`, which raises ValueError when it cannot save). After the import the page shows
-    `message` (with `%(count)s`) and redirects to the organisation's page `next_url`.
+    An importer subclasses it: `validate()` reads the file with `read_rows`, plans each row into
+    `rows` or records its problems in `errors`; `commit()` saves all rows or none.
     """
-    context = {"columns": sorted(columns), "form": form_class()}
-    if request.method == "POST":
-        text = request.POST.get("csv_text")
-        if text is None:
-            form = form_class(request.POST, request.FILES)
-            context["form"] = form
-            if not form.is_valid():
-                return render(request, template, context)
-            try:
-                text = decode(form.cleaned_data["file"].read())
-            except CSVFileError as exc:
-                form.add_error("file", str(exc))
-                return render(request, template, context)
-        plan = import_rows(request.organisation, text)
-        context.update(plan=plan, csv_text=text)
-        if plan.ok and request.POST.get("action") == "commit":
-            try:
-                count = plan.commit()
-            except ValueError as exc:
-                messages.error(request, str(exc))
-                return render(request, template, context)
-            messages.success(request, message % {"count": count})
-            return redirect(next_url, request.organisation.slug)
-    return render(request, template, context)
+
+    organisation: object
+    text: str
+    rows: list = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and bool(self.rows)
+
+    def read_rows(self, *, required: set[str], known: set[str]) -> list[tuple[int, dict[str, str]]]:
+        """The file's data rows; none when the file as a whole cannot be read (an error on row 1)."""
+        try:
+            return read_rows(self.text, required=required, known=known)
+        except CSVFileError as exc:
+            self.errors.append(RowError(1, "", str(exc)))
+            return []

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from .models import Perm
+
 
 @dataclass(frozen=True)
 class NavEntry:
@@ -16,6 +18,7 @@ class NavEntry:
     url_name: str
     needs_bexio: bool = False
     children: tuple["NavEntry", ...] = field(default=())
+    perm: str | None = None  # shown only to staff holding this permission group
 
 
 NAVIGATION: tuple[NavEntry, ...] = (
@@ -28,7 +31,12 @@ NAVIGATION: tuple[NavEntry, ...] = (
         children=(
             NavEntry(_("Invoices"), "billing:invoices"),
             NavEntry(_("Billing runs"), "billing:runs"),
-            NavEntry(_("Bexio > Authorisation"), "bexio_connection:authorisation", needs_bexio=True),
+            NavEntry(
+                _("Bexio > Authorisation"),
+                "bexio_connection:authorisation",
+                needs_bexio=True,
+                perm=Perm.MANAGE_SETTINGS,
+            ),
             NavEntry(_("Bexio > Mapping"), "bexio_masterdata:mapping", needs_bexio=True),
             NavEntry(_("Bexio > Contacts"), "bexio_masterdata:contacts", needs_bexio=True),
             NavEntry(_("Bexio > Transfer"), "bexio_transfer:transfers", needs_bexio=True),
@@ -46,13 +54,17 @@ class NavItem:
     children: list["NavItem"]
 
 
-def build_navigation(organisation, current_path: str, *, strict: bool = False) -> list[NavItem]:
+def build_navigation(
+    organisation, current_path: str, *, strict: bool = False, membership=None
+) -> list[NavItem]:
     from django.urls import NoReverseMatch
 
     def build(entries):
         items = []
         for entry in entries:
             if entry.needs_bexio and not organisation.bexio_option:
+                continue
+            if entry.perm and membership is not None and not membership.has_perm(entry.perm):
                 continue
             try:
                 url = reverse(entry.url_name, args=[organisation.slug])

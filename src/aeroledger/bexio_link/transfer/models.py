@@ -162,6 +162,7 @@ class TransferAttempt(models.Model):
         FAILED = "failed", _("Needs attention")
         PAUSED = "paused", _("Paused (reconnect needed)")
         RUNNING = "running", _("Running")
+        INTERRUPTED = "interrupted", _("Interrupted (worker stopped)")
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
     state = models.ForeignKey(TransferState, on_delete=models.CASCADE, related_name="log")
@@ -171,7 +172,7 @@ class TransferAttempt(models.Model):
     at = models.DateTimeField(default=timezone.now, db_index=True)
     duration_ms = models.PositiveIntegerField(default=0)
     worker = models.CharField(max_length=100, blank=True)
-    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.RUNNING)
+    outcome = models.CharField(max_length=12, choices=Outcome.choices, default=Outcome.RUNNING)
     http_status = models.PositiveSmallIntegerField(null=True, blank=True)
     message = models.TextField(blank=True)
 
@@ -202,6 +203,7 @@ class SyncState(models.Model):
     watermark = models.CharField(max_length=25, blank=True)
     last_run_at = models.DateTimeField(null=True, blank=True)
     last_ok_at = models.DateTimeField(null=True, blank=True)
+    last_full_at = models.DateTimeField(null=True, blank=True)  # last check for invoices deleted in bexio
     last_error = models.TextField(blank=True)
     last_changed = models.PositiveIntegerField(default=0)
     last_payments = models.PositiveIntegerField(default=0)

@@ -50,7 +50,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_CONCURRENCY = 8
 SLICE = 8  # rows claimed at once per organisation
-LEASE_S = 120  # a claimed row / an organisation's batch is ours for this long (renewed while working)
+# A claimed row / an organisation's batch is ours for this long (renewed while working); after a
+# worker is killed, its invoices wait this long before another worker resumes them.
+LEASE_S = int(os.environ.get("BEXIO_TRANSFER_LEASE_S", "120"))
 MAX_ATTEMPTS = 10  # transient failures before a person has to look
 MAX_ORGS_IN_PARALLEL = 4  # per worker process; the rest wait their turn (round-robin)
 ITEM_TYPES = {"KbPositionArticle", "KbPositionCustom", "KbPositionDiscount"}
@@ -331,13 +333,21 @@ def _save(state: TransferState, *fields: str) -> None:
         state.save(update_fields=[*fields, "updated_at"])
 
 
-def _batch_mapping(mapping):
+def _batch_mapping(mapping, client=None):
     """The organisation's mapping, read once for a whole run of transfers.
 
     Two lookups of masterdata's `Mapping` are made O(1) for the run: a record by primary key (it
     scans every cached record) and the organisation-wide `problems()` (the same for every invoice).
     A change of the mapping during a run applies from the next run on.
     """
+    if client is not None and not mapping.contact_group_id:
+        # The members' contact group, created once here (not by eight threads at once).
+        from aeroledger.bexio_link.masterdata.contacts import ensure_contact_group
+
+        try:
+            ensure_contact_group(client, mapping)
+        except errors.BexioError as exc:  # the invoices report it, one by one
+            log.warning("contact group for %s: %s", mapping.org, exc)
     records = {r.pk: r for recs in mapping.master._load().values() for r in recs}
     mapping._record = lambda pk: records.get(pk) if pk is not None else None
     problems = list(mapping.problems())
@@ -383,6 +393,10 @@ def _process(state_id: int, client, worker: str, *, mapping=None) -> str:
         state.status = TransferStatus.SENDING
         state.attempts += 1
         state.save(update_fields=["status", "attempts", "updated_at"])
+        # An attempt still "running" belonged to a worker that was stopped (killed) midway.
+        TransferAttempt.objects.filter(state=state, outcome=TransferAttempt.Outcome.RUNNING).update(
+            outcome=TransferAttempt.Outcome.INTERRUPTED
+        )
         attempt = TransferAttempt.objects.create(
             organisation_id=state.organisation_id, state=state, batch_id=state.batch_id, worker=worker[:100]
         )
@@ -748,7 +762,7 @@ def run_transfers(
                             clients[org_id] = _prepare_client(client_factory(org))
                             from aeroledger.bexio_link.masterdata.services import mapping_for
 
-                            mappings[org_id] = _batch_mapping(mapping_for(org))
+                            mappings[org_id] = _batch_mapping(mapping_for(org), clients[org_id])
                     except Exception as exc:
                         if not _is_reconnect(exc):
                             raise

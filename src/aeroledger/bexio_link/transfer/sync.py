@@ -38,6 +38,9 @@ PAGE = 2000
 # in the same second as the watermark (or committed a moment later) is never missed.
 OVERLAP = timedelta(seconds=int(os.environ.get("BEXIO_SYNC_OVERLAP_S", "120")))
 TS_FORMAT = "%Y-%m-%d %H:%M:%S"
+# The scheduled sync also lists all of bexio's invoices (one request per 2,000) once a day, to
+# notice invoices deleted there.
+FULL_CHECK_EVERY = timedelta(hours=24)
 
 # kb_item_status_id -> local status.
 STATUS_MAP = {
@@ -184,6 +187,7 @@ def sync_status(org, client=None, *, full: bool = False) -> SyncResult:
             offset += PAGE
         if full:
             result.gone = _mark_gone(org, client, result)
+            sync.last_full_at = timezone.now()
         sync.watermark = newest
         sync.last_ok_at = timezone.now()
         sync.last_error = ""
@@ -233,8 +237,10 @@ def sync_all() -> dict:
             continue
         if not TransferState.objects.filter(organisation=org, bexio_id__isnull=False).exists():
             continue
+        last_full = SyncState.objects.filter(organisation=org).values_list("last_full_at", flat=True).first()
+        full = last_full is None or timezone.now() - last_full > FULL_CHECK_EVERY
         try:
-            out[org.slug] = sync_status(org).as_dict()
+            out[org.slug] = sync_status(org, full=full).as_dict()
         except Exception as exc:  # noqa: BLE001 - one organisation's failure never stops the others
             log.warning("status sync of %s failed: %s", org.slug, exc)
             out[org.slug] = {"error": str(exc)}

@@ -81,7 +81,10 @@ def start(request, slug):
     if problem:
         messages.error(request, problem)
         return redirect("bexio_transfer:transfers", slug)
-    ids = _ids(request) if request.POST.get("scope") == "selected" else None
+    # From this page or the invoice list: scope "all", or "selected" with invoice_ids (the default
+    # when invoice_ids are posted without a scope).
+    scope = request.POST.get("scope") or ("selected" if request.POST.getlist("invoice_ids") else "all")
+    ids = _ids(request) if scope == "selected" else None
     if ids is not None and not ids:
         messages.warning(request, _("Select the invoices to transfer."))
         return redirect(request.POST.get("next") or "bexio_transfer:transfers", slug)

@@ -147,3 +147,18 @@ def test_other_organisations_invoices_are_404(sb, site):
     assert outsider.get(reverse("bexio_transfer:invoice", args=[other.slug, inv.pk])).status_code == 404
     assert outsider.get(reverse("bexio_transfer:invoice_pdf", args=[other.slug, inv.pk])).status_code == 404
     assert outsider.post(reverse("bexio_transfer:retry", args=[other.slug, inv.pk])).status_code == 404
+
+
+def test_tasks_transfer_and_scheduled_sync(sb, client, site):
+    from aeroledger.bexio_link.transfer.tasks import resume_transfers, sync_status_task, transfer_batch
+
+    batch = services.start_transfer(site, enqueue=False)
+    assert resume_transfers.call() == 1  # due work found: a transfer_batch task is enqueued
+    stats = transfer_batch.call(organisation_id=site.pk, batch_id=batch.pk)
+    assert stats.get("created") == batch.states.count()
+    assert TransferBatch.objects.get(pk=batch.pk).status == "finished"
+    out = sync_status_task.call()
+    assert site.slug in out and out[site.slug]["requests"] >= 2  # search + the daily full listing
+    from aeroledger.bexio_link.transfer.models import SyncState
+
+    assert SyncState.objects.get(organisation=site).last_full_at is not None
