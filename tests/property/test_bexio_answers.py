@@ -98,3 +98,22 @@ def test_huge_body_gives_a_typed_error_or_a_result(call):
         with pytest.raises(errors.BexioError) as info:
             CALLS[call](client)
     assert len(str(info.value)) < 5000  # the error does not carry the whole body into a log line
+
+
+@pytest.mark.parametrize(
+    ("call", "body"),
+    [
+        ("invoice get", b""),  # 200 with an empty body
+        ("invoice get", b"[]"),  # a list where an object belongs
+        ("invoice list", b'[{"id": "not-a-number"}]'),  # a wrong type in a field
+        ("contact get", b'{"id": null}'),
+    ],
+)
+def test_bug_resource_parse_lets_pydantic_validation_error_escape(call, body):
+    """BUG (src/bexio/resources/base.py, Resource._parse / _parse_many): `model_validate` is called
+    on bexio's answer without catching pydantic.ValidationError (nor TypeError for a non-list), so
+    a malformed 2xx answer escapes as a non-BexioError. Fix: wrap both in a BexioError subclass
+    (e.g. `UnexpectedAnswerError(BexioError)` with method, path, status and a truncated body)."""
+    with client_answering(200, body, "application/json") as client:
+        with pytest.raises(errors.BexioError):
+            CALLS[call](client)

@@ -114,3 +114,24 @@ def test_no_view_is_csrf_exempt():
         if getattr(cb, "csrf_exempt", False) or getattr(getattr(cb, "view_class", None), "csrf_exempt", False)
     ]
     assert not exempt, f"csrf_exempt views: {exempt}"
+
+
+AUDIT_TABLES = {"bexio_connection_bexiocall", "bexio_connection_bexioconnection"}
+
+
+def test_pdf_download_of_a_transferred_invoice_writes_only_the_call_log(world):
+    """The one GET that talks to bexio: it may log the call (audit), nothing else."""
+    from aeroledger.bexio_link.transfer.models import TransferState
+    from aeroledger.billing.models import Invoice
+
+    invoice = Invoice.objects.get(pk=world["ids"]["invoice_id"])
+    Invoice.objects.filter(pk=invoice.pk).update(status="transferred")
+    TransferState.objects.filter(invoice=invoice).update(status="done", bexio_id=4711, document_nr="RE-00001")
+    client = Client()
+    client.force_login(world["staff"])
+    url = reverse("bexio_transfer:invoice_pdf", kwargs={"slug": world["org"].slug, "invoice_id": invoice.pk})
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code < 500
+    written = {w.split()[1] for w in writes_of(ctx.captured_queries)}
+    assert written <= AUDIT_TABLES, written

@@ -4,16 +4,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from aeroledger.members.models import Member
+from aeroledger.tenancy.forms import DateInput
 
 from .models import CreditEntry, CreditKind, Invoice
 from .runs import BadPeriod, parse_period
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
 
 
 class StatementPeriodForm(forms.Form):

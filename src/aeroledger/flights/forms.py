@@ -3,18 +3,12 @@ from django.utils.translation import gettext_lazy as _
 
 from aeroledger.billing.models import Charge
 from aeroledger.members.models import Member
+from aeroledger.tenancy.forms import DateInput, OrganisationForm
 
 from .models import Aerodrome, Aircraft, Flight
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
-
-
-class AircraftForm(forms.ModelForm):
+class AircraftForm(OrganisationForm):
     class Meta:
         model = Aircraft
         fields = [
@@ -25,38 +19,24 @@ class AircraftForm(forms.ModelForm):
             "is_active",
         ]
 
-    def __init__(self, *args, organisation, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.instance.organisation = organisation
-
     def clean_registration(self):
         registration = self.cleaned_data["registration"].strip().upper()
-        clash = Aircraft.objects.filter(organisation=self.instance.organisation, registration=registration)
-        if clash.exclude(pk=self.instance.pk).exists():
-            raise forms.ValidationError(_("This aircraft already exists."))
-        return registration
+        return self.unique_in_organisation("registration", registration, _("This aircraft already exists."))
 
 
-class AerodromeForm(forms.ModelForm):
+class AerodromeForm(OrganisationForm):
     class Meta:
         model = Aerodrome
         fields = ["icao", "name", "landing_fee"]
-
-    def __init__(self, *args, organisation, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.instance.organisation = organisation
 
     def clean_icao(self):
         icao = self.cleaned_data["icao"].strip().upper()
         if len(icao) != 4 or not icao.isalnum():
             raise forms.ValidationError(_("An ICAO code has four letters, e.g. LSZG."))
-        clash = Aerodrome.objects.filter(organisation=self.instance.organisation, icao=icao)
-        if clash.exclude(pk=self.instance.pk).exists():
-            raise forms.ValidationError(_("This aerodrome already exists."))
-        return icao
+        return self.unique_in_organisation("icao", icao, _("This aerodrome already exists."))
 
 
-class FlightForm(forms.ModelForm):
+class FlightForm(OrganisationForm):
     """The flight and, per aerodrome of the organisation, a number of landings."""
 
     class Meta:
@@ -65,8 +45,7 @@ class FlightForm(forms.ModelForm):
         widgets = {"date": DateInput()}
 
     def __init__(self, *args, organisation, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.instance.organisation = organisation
+        super().__init__(*args, organisation=organisation, **kwargs)
         members = Member.objects.filter(organisation=organisation, is_active=True).order_by(
             "last_name", "first_name"
         )

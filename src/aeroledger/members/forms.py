@@ -1,10 +1,12 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from aeroledger.tenancy.forms import OrganisationForm
+
 from .models import Member
 
 
-class MemberForm(forms.ModelForm):
+class MemberForm(OrganisationForm):
     class Meta:
         model = Member
         fields = [
@@ -28,9 +30,7 @@ class MemberForm(forms.ModelForm):
         ]
 
     def __init__(self, *args, organisation, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.organisation = organisation
-        self.instance.organisation = organisation
+        super().__init__(*args, organisation=organisation, **kwargs)
         if "invoice_to" in self.fields:
             payers = Member.objects.filter(organisation=organisation, is_active=True, invoice_to__isnull=True)
             if self.instance.pk:
@@ -39,12 +39,7 @@ class MemberForm(forms.ModelForm):
 
     def clean_number(self):
         number = self.cleaned_data["number"].strip()
-        clash = Member.objects.filter(organisation=self.organisation, number=number)
-        if self.instance.pk:
-            clash = clash.exclude(pk=self.instance.pk)
-        if clash.exists():
-            raise forms.ValidationError(_("Another member already has this number."))
-        return number
+        return self.unique_in_organisation("number", number, _("Another member already has this number."))
 
     def clean_country(self):
         return self.cleaned_data["country"].strip().upper()
