@@ -536,6 +536,8 @@ def verify(org, sb, ledger_before: dict) -> dict:
                     problems.append(f"local document_nr {state.document_nr!r} != {b.document_nr!r}")
                 if Decimal(str(state.bexio_total)) != Decimal(str(b.total)):
                     problems.append(f"local bexio_total {state.bexio_total} != {b.total}")
+                if state.bexio_status is not None and state.bexio_status != b.kb_item_status_id:
+                    problems.append(f"local bexio status {state.bexio_status} != {b.kb_item_status_id}")
             if inv.status != InvoiceStatus.TRANSFERRED:
                 problems.append(f"local invoice status {inv.status}")
             link = links.get(inv.member_id)

@@ -45,14 +45,14 @@ BAD = {
     "number_long": ("number", "9" * 40),
     "country": ("country", "Switzerland"),
     "invoice_to": ("invoice_to", "N-does-not-exist"),
-    "duplicate": ("number", None),  # the number of an earlier row
+    "duplicate": ("number", None),  # the number of an earlier (good) row
 }
 
 
 @st.composite
 def files(draw):
     n = draw(st.integers(min_value=1, max_value=12))
-    rows, bad_rows = [], set()
+    rows, bad_rows, numbers = [], set(), []
     for i in range(n):
         row = {
             "number": f"N{i}",
@@ -67,11 +67,13 @@ def files(draw):
         }
         if draw(st.integers(0, 3)) == 0:
             kind = draw(st.sampled_from(sorted(BAD)))
-            if kind == "duplicate" and i == 0:
+            if kind == "duplicate" and not numbers:
                 kind = "email"
             column, value = BAD[kind]
-            row[column] = f"N{i - 1}" if kind == "duplicate" else value
+            row[column] = numbers[0] if kind == "duplicate" else value
             bad_rows.add(i + 2)  # the header is row 1
+        if row["number"] == f"N{i}":
+            numbers.append(row["number"])
         rows.append(row)
     delimiter = draw(st.sampled_from([";", ","]))
     out = io.StringIO()

@@ -393,10 +393,10 @@ def _process(state_id: int, client, worker: str, *, mapping=None) -> str:
         state.status = TransferStatus.SENDING
         state.attempts += 1
         state.save(update_fields=["status", "attempts", "updated_at"])
-        # An attempt still "running" belonged to a worker that was stopped (killed) midway.
-        TransferAttempt.objects.filter(state=state, outcome=TransferAttempt.Outcome.RUNNING).update(
-            outcome=TransferAttempt.Outcome.INTERRUPTED
-        )
+        if was_sending:  # an attempt still "running" belonged to a worker stopped (killed) midway
+            TransferAttempt.objects.filter(state=state, outcome=TransferAttempt.Outcome.RUNNING).update(
+                outcome=TransferAttempt.Outcome.INTERRUPTED
+            )
         attempt = TransferAttempt.objects.create(
             organisation_id=state.organisation_id, state=state, batch_id=state.batch_id, worker=worker[:100]
         )

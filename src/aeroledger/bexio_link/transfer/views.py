@@ -62,6 +62,10 @@ def transfers(request, slug):
         "connection_problem": _connection_problem(org),
         "can_manage": request.membership.has_perm(Perm.MANAGE_INVOICING),
         "batches": TransferBatch.objects.filter(organisation=org)[:5],
+        "changed_in_bexio": TransferState.objects.filter(organisation=org)
+        .filter(Q(gone_in_bexio=True) | Q(bexio_status=19))
+        .select_related("invoice__member")
+        .order_by("-updated_at")[:50],
     }
     return render(request, "bexio_transfer/transfers.html", context)
 

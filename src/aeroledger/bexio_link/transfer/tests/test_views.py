@@ -162,3 +162,24 @@ def test_tasks_transfer_and_scheduled_sync(sb, client, site):
     from aeroledger.bexio_link.transfer.models import SyncState
 
     assert SyncState.objects.get(organisation=site).last_full_at is not None
+
+
+def test_cancelled_and_deleted_in_bexio_listed_with_advice(sb, client, site):
+    from aeroledger.bexio_link.transfer.sync import sync_status
+
+    reader = login(site, "reader")
+    ids = list(
+        Invoice.objects.filter(organisation=site, status=InvoiceStatus.APPROVED).values_list("pk", flat=True)[
+            :2
+        ]
+    )
+    services.transfer_invoices(site, ids, concurrency=1)
+    a, b = (TransferState.objects.get(invoice_id=i) for i in ids)
+    client.invoices.issue(a.bexio_id)
+    client.invoices.cancel(a.bexio_id)
+    client.invoices.delete(b.bexio_id)
+    sync_status(site, full=True)
+    page = reader.get(url("transfers", site)).content.decode()
+    assert "Cancelled in bexio" in page and "Deleted in bexio" in page and "still owed" in page
+    detail = reader.get(url("invoice", site, b.invoice_id)).content.decode()
+    assert "Deleted in bexio" in detail and "Download the PDF" not in detail
