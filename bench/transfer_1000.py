@@ -198,7 +198,7 @@ def main() -> None:
             log = [e for e in sb.requests(since=mark) if e["path"].startswith(("/2.0", "/3.0"))]
             by_kind: dict[str, int] = {}
             for e in log:
-                key = f"{e['method']} {re.sub(r'/[0-9]+', '/{id}', e['path'])}"
+                key = f"{e['method']} {re.sub(r'/[0-9]+(?=/|$)', '/{id}', e['path'])}"
                 by_kind[key] = by_kind.get(key, 0) + 1
             throttled = sum(1 for e in log if e.get("status") == 429)
             rate = len(log) / seconds * 60

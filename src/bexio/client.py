@@ -17,6 +17,7 @@ from bexio.errors import (
     BexioError,
     ConnectError,
     ConnectionDroppedError,
+    InvalidResponseError,
     NetworkError,
     RequestTimeoutError,
     error_for_status,
@@ -242,7 +243,7 @@ class BexioClient:
         try:
             return response.json()
         except ValueError:
-            raise BexioError(
+            raise InvalidResponseError(
                 "bexio answered with a body that is not JSON",
                 status=response.status_code,
                 method=method,

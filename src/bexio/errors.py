@@ -123,6 +123,10 @@ class ServerError(BexioError):
     """5xx."""
 
 
+class InvalidResponseError(BexioError):
+    """bexio answered (2xx) with a body that is not JSON or not of the expected shape."""
+
+
 class NetworkError(BexioError):
     """No HTTP answer: connection failed, timed out or dropped."""
 

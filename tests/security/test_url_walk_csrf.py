@@ -135,3 +135,18 @@ def test_pdf_download_of_a_transferred_invoice_writes_only_the_call_log(world):
     assert response.status_code < 500
     written = {w.split()[1] for w in writes_of(ctx.captured_queries)}
     assert written <= AUDIT_TABLES, written
+
+
+def test_the_write_detector_sees_writes():
+    sql = [
+        {"sql": 'UPDATE "billing_invoice" SET "status" = %s WHERE "id" = %s'},
+        {"sql": 'INSERT INTO "bexio_transfer_transferbatch" ("organisation_id") VALUES (%s)'},
+        {"sql": 'DELETE FROM "members_member" WHERE "id" IN (%s)'},
+        {"sql": 'UPDATE "django_session" SET "session_data" = %s'},
+        {"sql": 'SELECT "billing_invoice"."id" FROM "billing_invoice"'},
+    ]
+    assert writes_of(sql) == [
+        "UPDATE billing_invoice",
+        "INSERT bexio_transfer_transferbatch",
+        "DELETE members_member",
+    ]

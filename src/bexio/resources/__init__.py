@@ -47,6 +47,7 @@ from bexio.resources.base import (
     Resource,
     SearchMixin,
     UpdateMixin,
+    parse_answer,
     success,
 )
 
@@ -172,7 +173,7 @@ class _PositionKind(ListMixin, GetMixin, CreateMixin, UpdateMixin, DeleteMixin, 
     model = PositionOther
 
     def _parse(self, data: Any) -> Any:
-        return POSITION.validate_python(data)  # by its `type`, whatever the endpoint
+        return parse_answer(POSITION.validate_python, data, self._path)  # by its `type`
 
 
 class InvoicePositions:
@@ -241,11 +242,15 @@ class Invoices(
 
     def pdf_document(self, id: int, *, logopaper: bool | None = None) -> Pdf:
         params = None if logopaper is None else {"logopaper": int(logopaper)}
-        return Pdf.model_validate(self._client.request("GET", self._url(id, "pdf"), params=params))
+        url = self._url(id, "pdf")
+        return parse_answer(Pdf.model_validate, self._client.request("GET", url, params=params), url)
 
     def pdf(self, id: int, *, logopaper: bool | None = None) -> bytes:
         """The PDF file itself (bexio sends it base64-encoded inside a JSON envelope)."""
-        return base64.b64decode(self.pdf_document(id, logopaper=logopaper).content, validate=True)
+        document = self.pdf_document(id, logopaper=logopaper)
+        return parse_answer(
+            lambda c: base64.b64decode(c, validate=True), document.content, self._url(id, "pdf")
+        )
 
     def positions(self, invoice_id: int) -> InvoicePositions:
         return InvoicePositions(self._client, invoice_id)

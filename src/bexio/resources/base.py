@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
+from bexio.errors import InvalidResponseError
 from bexio.models.base import BexioInput, BexioModel
 from bexio.search import Criterion
 
@@ -19,11 +20,46 @@ if TYPE_CHECKING:
 PAGE_SIZE = 2000  # bexio's maximum `limit`
 
 
+def parse_answer(validate: Any, data: Any, path: str) -> Any:
+    """`validate(data)`, or a typed InvalidResponseError when bexio's answer has another shape."""
+    try:
+        return validate(data)
+    except (ValidationError, TypeError, ValueError) as exc:
+        detail = ""
+        if isinstance(exc, ValidationError) and exc.errors():
+            first = exc.errors()[0]
+            detail = f": {'.'.join(str(p) for p in first['loc']) or 'body'} {first['msg']}"
+        raise InvalidResponseError(
+            f"bexio answered with an unexpected shape{detail}", path=path, body=_excerpt(data)
+        ) from None
+
+
+def answer_list(data: Any, path: str) -> list[Any]:
+    """A list answer (None counts as empty); anything else is an InvalidResponseError."""
+    if data is None:
+        return []
+    if not isinstance(data, list):
+        raise InvalidResponseError(
+            f"bexio answered with {type(data).__name__} where a list was expected",
+            path=path,
+            body=_excerpt(data),
+        )
+    return data
+
+
+def _excerpt(data: Any) -> Any:
+    text = repr(data)
+    return text if len(text) <= 2000 else text[:2000] + "…"
+
+
 class Resource:
     path: ClassVar[str]
     model: ClassVar[type[BexioModel]]
     create_model: ClassVar[type[BexioInput] | None] = None
     update_model: ClassVar[type[BexioInput] | None] = None
+    # Objects of this resource always carry an id; one without is a malformed answer (and would
+    # otherwise be stored as "no bexio id" by the caller).
+    requires_id: ClassVar[bool] = True
 
     def __init__(self, client: BexioClient, *, path: str | None = None) -> None:
         self._client = client
@@ -37,10 +73,13 @@ class Resource:
         return "/".join([self._path, *(str(p) for p in parts)])
 
     def _parse(self, data: Any) -> Any:
-        return self.model.model_validate(data)
+        obj = parse_answer(self.model.model_validate, data, self._path)
+        if self.requires_id and getattr(obj, "id", 0) is None:
+            raise InvalidResponseError("bexio answered with an object without id", path=self._path)
+        return obj
 
     def _parse_many(self, data: Any) -> list[Any]:
-        return [self.model.model_validate(item) for item in data or ()]
+        return [self._parse(item) for item in answer_list(data, self._path)]
 
     @staticmethod
     def _body(data: BaseModel | Mapping[str, Any], model: type[BexioInput] | None, **kw: Any) -> Any:
@@ -69,7 +108,9 @@ class Resource:
             if limit <= 0:
                 return
             query = {**params, "limit": limit, "offset": offset}
-            page = self._client.request(method, url, params=query, json=json, idempotent=True) or []
+            page = answer_list(
+                self._client.request(method, url, params=query, json=json, idempotent=True), url
+            )
             for item in page:
                 yield self._parse(item)
             seen += len(page)

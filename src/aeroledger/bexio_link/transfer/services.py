@@ -381,9 +381,9 @@ def _process(state_id: int, client, worker: str, *, mapping=None) -> str:
     """
     started = time.monotonic()
     with db_section(), transaction.atomic():
-        state = TransferState.objects.select_related("invoice__member", "invoice__organisation").get(
-            pk=state_id
-        )
+        state = TransferState.objects.select_related(
+            "invoice__member__organisation", "invoice__organisation"
+        ).get(pk=state_id)
         if state.claimed_by != worker:
             return "lost"
         if state.status == TransferStatus.DONE:
@@ -719,7 +719,7 @@ def run_transfers(
             stats["error"] += 1
             log.error("transfer worker error: %r", outcome_or_exc)
         else:
-            stats[outcome_or_exc] += 1
+            stats[str(outcome_or_exc)] += 1
         if on_progress:
             on_progress(dict(stats))
 
