@@ -52,3 +52,33 @@ def sandbox(bexio_sandbox):
     """The session's sandbox, reset to the seed (state, settings, faults) before the test."""
     bexio_sandbox.reset()
     return bexio_sandbox
+
+
+# --- Browser tests -----------------------------------------------------------------------------
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def browser_page(monkeypatch):
+    """A page in headless Debian chromium (/usr/bin/chromium; never a downloaded browser)."""
+    # Playwright's sync API runs an event loop in this thread; Django's live_server ORM calls from
+    # the test would otherwise refuse. Scoped to the test, so it never leaks into subprocesses.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS, headless=True)
+        context = browser.new_context(locale="en-GB")
+        page = context.new_page()
+        page.set_default_timeout(20_000)
+        try:
+            yield page
+        finally:
+            context.close()
+            browser.close()

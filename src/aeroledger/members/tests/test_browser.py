@@ -1,35 +1,14 @@
 """In a real browser: log in as the demo admin, open the members, create one, find it in the list."""
 
-import os
-
 import pytest
 
 from aeroledger.billing.demo import seed_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
-
-@pytest.fixture
-def page(live_server):
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield browser.new_page()
-        finally:
-            browser.close()
-
-
-def test_admin_creates_a_member(live_server, page):
+def test_admin_creates_a_member(live_server, browser_page):
+    page = browser_page
     seed_demo()
     page.goto(f"{live_server.url}/login/")
     page.fill("#id_username", "admin")

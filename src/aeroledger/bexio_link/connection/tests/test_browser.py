@@ -1,7 +1,5 @@
 """The setup as an admin does it, in chromium: Invoicing > Bexio > Authorisation > Get new token."""
 
-import os
-
 import pytest
 
 from aeroledger.bexio_link.connection.models import BexioConnection, Status
@@ -10,31 +8,6 @@ from aeroledger.bexio_link.connection.scopes import REQUIRED_SCOPES
 from .conftest import make_org, make_staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture
-def browser_page():
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS, headless=True)
-        context = browser.new_context(locale="en-GB")
-        page = context.new_page()
-        page.set_default_timeout(20_000)
-        try:
-            yield page
-        finally:
-            context.close()
-            browser.close()
 
 
 @pytest.fixture
