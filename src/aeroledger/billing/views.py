@@ -96,22 +96,62 @@ def credit_entry_create(request, slug, member_id):
     return render(request, "billing/credit_entry_form.html", {"form": form, "member": member})
 
 
+def _bexio_states(org, invoice_ids) -> dict:
+    """The bexio transfer state of each invoice (by id), when the organisation has the bexio option.
+
+    billing never imports bexio_link at module level (the layers stay one-directional): the
+    lookup is lazy and only made for organisations that use bexio.
+    """
+    if not org.bexio_option or not invoice_ids:
+        return {}
+    from aeroledger.bexio_link.transfer.models import TransferState
+
+    return {
+        s.invoice_id: s
+        for s in TransferState.objects.filter(organisation=org, invoice_id__in=list(invoice_ids))
+    }
+
+
 @org_required()
 def invoices(request, slug):
+    org = request.organisation
     status = request.GET.get("status", "")
-    invoice_list = Invoice.objects.filter(organisation=request.organisation).select_related("member")
+    invoice_list = Invoice.objects.filter(organisation=org).select_related("member")
     if status in InvoiceStatus.values:
         invoice_list = invoice_list.filter(status=status)
     page = Paginator(invoice_list, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(
-        request, "billing/invoices.html", {"page": page, "status": status, "statuses": InvoiceStatus.choices}
-    )
+    bexio = bool(org.bexio_option)
+    can_transfer = bexio and request.membership.has_perm(Perm.MANAGE_INVOICING)
+    approved_count = 0
+    if bexio:
+        states = _bexio_states(org, [inv.pk for inv in page])
+        for inv in page:
+            inv.bexio_state = states.get(inv.pk)
+            # Approved and not (yet) in bexio: may be selected for a transfer.
+            inv.bexio_selectable = inv.status == InvoiceStatus.APPROVED and (
+                inv.bexio_state is None or inv.bexio_state.status != "done"
+            )
+        approved_count = Invoice.objects.filter(organisation=org, status=InvoiceStatus.APPROVED).count()
+    context = {
+        "page": page,
+        "status": status,
+        "statuses": InvoiceStatus.choices,
+        "bexio": bexio,
+        "can_transfer": can_transfer,
+        "approved_count": approved_count,
+    }
+    return render(request, "billing/invoices.html", context)
 
 
 @org_required()
 def invoice_detail(request, slug, invoice_id):
     invoice = _invoice(request, invoice_id)
-    return render(request, "billing/invoice.html", {"invoice": invoice, "positions": invoice.positions.all()})
+    context = {
+        "invoice": invoice,
+        "positions": invoice.positions.all(),
+        "bexio_state": _bexio_states(request.organisation, [invoice.pk]).get(invoice.pk),
+    }
+    return render(request, "billing/invoice.html", context)
 
 
 @org_required(Perm.MANAGE_INVOICING)

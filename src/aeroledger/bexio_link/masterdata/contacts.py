@@ -24,7 +24,7 @@ from bexio import Criterion, errors
 from bexio.models import ContactCreate, ContactGroupCreate, ContactUpdate
 
 from .models import BexioRecord, ContactLink, InvoiceSettings, Kind, LinkState
-from .services import Mapping, client_for, mapping_for
+from .services import Mapping, client_for, known_link, mapping_for
 
 log = logging.getLogger(__name__)
 
@@ -233,11 +233,18 @@ def ensure_contact(client, member, *, mapping: Mapping | None = None) -> int:
     `ContactSyncError` when the mapping is not ready (no owner user).
     """
     org = member.organisation
-    client = client if client is not None else client_for(org)
     mapping = mapping or mapping_for(org)
     check_ready(mapping)
+    known = known_link(member)  # loaded with the member (select_related "bexio_link"), or False
+    if known and known.is_linked and client is not None and mapping.contact_group_id:
+        # Linked and unchanged (the common case of a transfer): no request, no query.
+        fields = contact_fields(member, mapping)
+        if known.synced_hash == fields_hash(fields, mapping.contact_group_id):
+            return known.bexio_id
+    client = client if client is not None else client_for(org)
     group_id = ensure_contact_group(client, mapping)
     with _lock_for("member", member.pk):
+        # Read again under the lock: another thread may have just linked (or created) the contact.
         return _ensure_contact(client, member, mapping, group_id)
 
 

@@ -4,7 +4,7 @@ Public API (ARCHITECTURE.md "bexio_link internal API"):
     refresh_master_data(org, client=None, *, triggered_by="") -> MasterDataRefresh
     mapping_for(org) -> Mapping
     validate_invoice(invoice, mapping=None) -> list[str]       (reasons; empty = OK)
-    ensure_contact(client, member) -> int                      (in contacts.py, re-exported here)
+    ensure_contact(client, member, *, mapping=None) -> int     (in contacts.py, re-exported here)
 Every function that talks to bexio takes an optional `client`; without one it asks the connection
 app for the organisation's client (`client_for`).
 """
@@ -15,7 +15,7 @@ import logging
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from . import api
@@ -213,6 +213,8 @@ class MasterData:
     def __init__(self, org):
         self.org = org
         self._by_kind: dict[str, list[BexioRecord]] | None = None
+        self._index_of: dict | None = None  # the `_by_kind` the indexes below were built from
+        self._indexes: dict = {}
 
     def _load(self) -> dict[str, list[BexioRecord]]:
         if self._by_kind is None:
@@ -222,37 +224,66 @@ class MasterData:
             self._by_kind = by_kind
         return self._by_kind
 
+    def _index(self, name: str, build) -> dict:
+        """A lookup dict built once per load of the records (`_by_kind = None` forgets them all).
+
+        Read by the transfer's threads at once: a race builds the same dict twice, harmlessly.
+        """
+        by_kind = self._load()
+        if self._index_of is not by_kind:
+            self._indexes, self._index_of = {}, by_kind
+        indexes = self._indexes
+        index = indexes.get(name)
+        if index is None:
+            index = build(by_kind)
+            indexes[name] = index
+        return index
+
+    def by_pk(self, pk) -> BexioRecord | None:
+        """The record with this primary key (any kind, active or not)."""
+        if pk is None:
+            return None
+        return self._index("pk", lambda by_kind: {r.pk: r for recs in by_kind.values() for r in recs}).get(pk)
+
+    def _first_active(self, kind: str, key) -> dict:
+        """{key(record): bexio_id} of the active records of `kind`; the first record wins."""
+
+        def build(by_kind):
+            found: dict = {}
+            for r in by_kind.get(kind, []):
+                if r.is_active:
+                    found.setdefault(key(r), r.bexio_id)
+            return found
+
+        return self._index(f"{kind}:active", build)
+
     def all(self, kind: str, *, active_only: bool = True) -> list[BexioRecord]:
         records = self._load().get(kind, [])
         return [r for r in records if r.is_active] if active_only else list(records)
 
     def get(self, kind: str, bexio_id) -> BexioRecord | None:
-        return next((r for r in self._load().get(kind, []) if r.bexio_id == bexio_id), None)
+        def build(by_kind):
+            found: dict = {}
+            for r in by_kind.get(kind, []):
+                found.setdefault(r.bexio_id, r)
+            return found
+
+        return self._index(f"{kind}:bexio_id", build).get(bexio_id)
 
     @property
     def is_empty(self) -> bool:
         return not any(self._load().values())
 
     def country_id(self, iso: str) -> int | None:
-        iso = (iso or "").upper()
-        for r in self.all(Kind.COUNTRY):
-            if iso_of_country(r.data) == iso:
-                return r.bexio_id
-        return None
+        return self._first_active(Kind.COUNTRY, lambda r: iso_of_country(r.data)).get((iso or "").upper())
 
     def language_id(self, code: str) -> int | None:
-        code = (code or "").lower()
-        for r in self.all(Kind.LANGUAGE):
-            if (r.data.get("iso_639_1") or "").lower() == code:
-                return r.bexio_id
-        return None
+        index = self._first_active(Kind.LANGUAGE, lambda r: (r.data.get("iso_639_1") or "").lower())
+        return index.get((code or "").lower())
 
     def currency_id(self, code: str) -> int | None:
-        code = (code or "").upper()
-        for r in self.all(Kind.CURRENCY):
-            if (r.data.get("name") or "").upper() == code:
-                return r.bexio_id
-        return None
+        index = self._first_active(Kind.CURRENCY, lambda r: (r.data.get("name") or "").upper())
+        return index.get((code or "").upper())
 
     def contact_group(self, name: str) -> BexioRecord | None:
         name = (name or "").strip().casefold()
@@ -321,13 +352,7 @@ class Mapping:
 
     # organisation-wide ---------------------------------------------------------------------------
     def _record(self, pk) -> BexioRecord | None:
-        if pk is None:
-            return None
-        for records in self.master._load().values():
-            for r in records:
-                if r.pk == pk:
-                    return r
-        return None
+        return self.master.by_pk(pk)
 
     @property
     def bank_account(self) -> BexioRecord | None:
@@ -382,7 +407,23 @@ class Mapping:
         return self.master.country_id(iso)
 
     def problems(self) -> list[str]:
-        """What blocks every transfer of this organisation, in words for the people who fix it."""
+        """What blocks every transfer of this organisation, in words for the people who fix it.
+
+        Computed once per Mapping (validating many invoices asks for it once per invoice), again
+        only when what it depends on changed: the settings, the master data loaded, the currency.
+        """
+        s = self.settings
+        key = (
+            id(s), s.bank_account_id, s.user_id, id(self.master._load()), self.org.currency,
+            translation.get_language(),
+        )  # fmt: skip
+        cached = getattr(self, "_problems_cache", None)
+        if cached is None or cached[0] != key:
+            cached = (key, tuple(self._problems()))
+            self._problems_cache = cached
+        return list(cached[1])
+
+    def _problems(self) -> list[str]:
         reasons = []
         if self.master.is_empty:
             reasons.append(_("The master data has not been imported from bexio yet (Refresh from bexio)."))
@@ -514,7 +555,9 @@ def member_problems(member, mapping: Mapping) -> list[str]:
             _("The country %(country)s of member %(name)s does not exist in bexio.")
             % {"country": member.country, "name": name}
         )
-    link = ContactLink.objects.filter(member=member).first()
+    link = known_link(member)
+    if link is False:
+        link = ContactLink.objects.filter(member=member).first()
     if link is not None and link.state == LinkState.CONFLICT:
         reasons.append(
             _("Several bexio contacts match member %(name)s: link one by hand (Bexio > Contacts).")
@@ -523,17 +566,39 @@ def member_problems(member, mapping: Mapping) -> list[str]:
     return reasons
 
 
-def validate_invoice(invoice, mapping: Mapping | None = None) -> list[str]:
+def known_link(member):
+    """The member's ContactLink when already loaded (select_related "bexio_link"): the link or
+    None (no link); False when it was not loaded (the caller reads it)."""
+    from aeroledger.members.models import Member
+
+    related = Member.bexio_link.related
+    if not related.is_cached(member):
+        return False
+    return related.get_cached_value(member)
+
+
+def invoice_positions(invoice) -> list:
+    """The invoice's positions in order (pos, id), with aircraft and aerodrome; the prefetched ones
+    when the caller loaded them (`prefetch_related("positions")`)."""
+    prefetched = getattr(invoice, "_prefetched_objects_cache", {}).get("positions")
+    if prefetched is not None:
+        return sorted(prefetched, key=lambda p: (p.pos, p.pk))
+    return list(invoice.positions.select_related("aircraft", "aerodrome").order_by("pos", "id"))
+
+
+def validate_invoice(invoice, mapping: Mapping | None = None, *, positions=None) -> list[str]:
     """Every reason why `invoice` cannot be transferred to bexio now; empty means it can.
 
-    Pass `mapping` (from `mapping_for`) when validating many invoices of one organisation.
+    Pass `mapping` (from `mapping_for`) when validating many invoices of one organisation, and
+    `positions` (`invoice_positions(invoice)`) when the caller has them already.
     """
     mapping = mapping or mapping_for(invoice.organisation)
     reasons = list(mapping.problems())
     if (getattr(invoice, "currency", None) or invoice.organisation.currency) != invoice.organisation.currency:
         reasons.append(_("The invoice currency differs from the organisation's currency."))
     reasons += member_problems(invoice.member, mapping)
-    positions = invoice.positions.select_related("aircraft", "aerodrome").order_by("pos", "id")
+    if positions is None:
+        positions = invoice_positions(invoice)
     if not positions:
         reasons.append(_("The invoice has no positions."))
     for position in positions:
@@ -548,8 +613,11 @@ def validate_invoice(invoice, mapping: Mapping | None = None) -> list[str]:
     return list(dict.fromkeys(reasons))
 
 
-def ensure_contact(client, member) -> int:
-    """Create or update `member`'s bexio contact; return its id. See contacts.ensure_contact."""
+def ensure_contact(client, member, *, mapping: Mapping | None = None) -> int:
+    """Create or update `member`'s bexio contact; return its id. See contacts.ensure_contact.
+
+    Pass `mapping` (from `mapping_for`) when ensuring many members' contacts of one organisation.
+    """
     from .contacts import ensure_contact as _ensure_contact
 
-    return _ensure_contact(client, member)
+    return _ensure_contact(client, member, mapping=mapping)

@@ -336,9 +336,9 @@ def _save(state: TransferState, *fields: str) -> None:
 def _batch_mapping(mapping, client=None):
     """The organisation's mapping, read once for a whole run of transfers.
 
-    Two lookups of masterdata's `Mapping` are made O(1) for the run: a record by primary key (it
-    scans every cached record) and the organisation-wide `problems()` (the same for every invoice).
-    A change of the mapping during a run applies from the next run on.
+    masterdata's `Mapping` caches its lookups (records by id, currency/country/language ids) and the
+    organisation-wide `problems()` once per instance, so every invoice of the run reuses them. A
+    change of the mapping during a run applies from the next run on.
     """
     if client is not None and not mapping.contact_group_id:
         # The members' contact group, created once here (not by eight threads at once).
@@ -348,22 +348,58 @@ def _batch_mapping(mapping, client=None):
             ensure_contact_group(client, mapping)
         except errors.BexioError as exc:  # the invoices report it, one by one
             log.warning("contact group for %s: %s", mapping.org, exc)
-    records = {r.pk: r for recs in mapping.master._load().values() for r in recs}
-    mapping._record = lambda pk: records.get(pk) if pk is not None else None
-    problems = list(mapping.problems())
-    mapping.problems = lambda: list(problems)
+    # Build the mapping's lookups (records by id, problems, currency) here, once, before the threads.
+    mapping.problems()
+    mapping.currency_id  # noqa: B018 - warms the index
     return mapping
 
 
 def _ensure_contact(client, member, mapping=None) -> int:
     """masterdata's ensure_contact, reusing the organisation's mapping when we have it."""
-    if mapping is not None:
-        from aeroledger.bexio_link.masterdata.contacts import ensure_contact
-
-        return ensure_contact(client, member, mapping=mapping)
     from aeroledger.bexio_link.masterdata.services import ensure_contact
 
-    return ensure_contact(client, member)
+    return ensure_contact(client, member, mapping=mapping)
+
+
+def _with_invoices(qs):
+    """State rows with everything a transfer reads: invoice, member (and its contact link),
+    organisation and the positions (with aircraft and aerodrome): two queries for any number."""
+    from django.db.models import Prefetch
+
+    from aeroledger.billing.models import InvoicePosition
+
+    positions = InvoicePosition.objects.select_related("aircraft", "aerodrome").order_by("pos", "id")
+    return qs.select_related("invoice__member__bexio_link", "invoice__organisation").prefetch_related(
+        Prefetch("invoice__positions", queryset=positions)
+    )
+
+
+def _share_organisation(invoice) -> None:
+    """The member is of the invoice's organisation: one object, not one more join."""
+    if invoice.member.organisation_id == invoice.organisation_id:
+        invoice.member.organisation = invoice.organisation
+
+
+@serialised
+def preload(state_ids) -> dict[int, TransferState]:
+    """The claimed rows' invoices, members and positions, read for a whole slice at once."""
+    states = {s.pk: s for s in _with_invoices(TransferState.objects.filter(pk__in=list(state_ids)))}
+    for state in states.values():
+        _share_organisation(state.invoice)
+    return states
+
+
+def _load_state(state_id: int, preloaded: TransferState | None = None) -> TransferState:
+    """The state row, fresh (inside the caller's transaction), with its invoice: the one `preload`
+    read for the slice when given, else read here."""
+    if preloaded is None:
+        state = _with_invoices(TransferState.objects.all()).get(pk=state_id)
+        _share_organisation(state.invoice)
+        return state
+    state = TransferState.objects.get(pk=state_id)
+    if state.invoice_id == preloaded.invoice_id:
+        state.invoice = preloaded.invoice
+    return state
 
 
 def _find_by_reference(client, api_reference: str):
@@ -374,16 +410,14 @@ def _find_by_reference(client, api_reference: str):
     return min(found, key=lambda f: f.id) if found else None
 
 
-def _process(state_id: int, client, worker: str, *, mapping=None) -> str:
+def _process(state_id: int, client, worker: str, *, mapping=None, preloaded=None) -> str:
     """Transfer the invoice of one claimed state row. Returns the attempt's outcome.
 
     Raises `Paused` when the organisation has to reconnect (the row is released, nothing lost).
     """
     started = time.monotonic()
     with db_section(), transaction.atomic():
-        state = TransferState.objects.select_related(
-            "invoice__member__organisation", "invoice__organisation"
-        ).get(pk=state_id)
+        state = _load_state(state_id, preloaded)
         if state.claimed_by != worker:
             return "lost"
         if state.status == TransferStatus.DONE:
@@ -666,9 +700,9 @@ def _finish_batches(org_id: int) -> None:
             )
 
 
-def _run_one(state_id, client, worker, mapping):
+def _run_one(state_id, client, worker, mapping, preloaded=None):
     try:
-        return _process(state_id, client, worker, mapping=mapping)
+        return _process(state_id, client, worker, mapping=mapping, preloaded=preloaded)
     finally:
         if threading.current_thread() is not threading.main_thread():
             close_old_connections()
@@ -778,16 +812,26 @@ def run_transfers(
                 claimed_any = True
                 if not inflight[org_id]:
                     busy_orgs += 1
+                loaded = preload(ids)
                 for sid in ids:
                     if pool is None:
                         try:
-                            handle(org_id, _process(sid, clients[org_id], worker, mapping=mappings[org_id]))
+                            outcome = _process(
+                                sid,
+                                clients[org_id],
+                                worker,
+                                mapping=mappings[org_id],
+                                preloaded=loaded.get(sid),
+                            )
+                            handle(org_id, outcome)
                         except Paused as exc:
                             handle(org_id, exc)
                             release(ids, worker)
                             break
                     else:
-                        fut = pool.submit(_run_one, sid, clients[org_id], worker, mappings[org_id])
+                        fut = pool.submit(
+                            _run_one, sid, clients[org_id], worker, mappings[org_id], loaded.get(sid)
+                        )
                         inflight[org_id][fut] = sid
             all_futures = [f for d in inflight.values() for f in d]
             if all_futures:
