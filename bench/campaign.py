@@ -663,8 +663,11 @@ def run_campaign(args) -> dict:
             if args.self_check:
                 return self_check(sb)
             master = random.Random(args.seed)
-            for index in range(1, args.schedules + 1):
-                sched = Schedule(master.randrange(10**9), kill=not args.no_kill, postgres=args.postgres)
+            for index in range(1, args.start + args.schedules):
+                seed = master.randrange(10**9)
+                if index < args.start:
+                    continue  # the same seeded sequence: schedule i is the same whatever --start is
+                sched = Schedule(seed, kill=not args.no_kill, postgres=args.postgres)
                 result = run_schedule(index, sched, sb, args.invoices, verbose=args.verbose)
                 totals["schedules"] += 1
                 totals["invoices"] += result["invoices"]
@@ -685,7 +688,7 @@ def run_campaign(args) -> dict:
                         flush=True,
                     )
                     for line in (
-                        result["duplicates"] + result["losses"] + result["mismatches"] + result["errors"]
+                        result["errors"] + result["duplicates"] + result["losses"] + result["mismatches"]
                     )[:8]:
                         print(f"      {line}", flush=True)
                 if flag == "FAIL" or result["errors"]:
@@ -726,6 +729,7 @@ def main() -> None:
     parser.add_argument("--schedules", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--invoices", type=int, default=100)
+    parser.add_argument("--start", type=int, default=1, help="first schedule number (to resume a campaign)")
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL (and restart it mid-batch)")
     parser.add_argument("--no-kill", action="store_true", help="no SIGKILL of the worker")
     parser.add_argument("--json", action="store_true", help="print only the summary as JSON")

@@ -109,11 +109,10 @@ def test_huge_body_gives_a_typed_error_or_a_result(call):
         ("contact get", b'{"id": null}'),
     ],
 )
-def test_bug_resource_parse_lets_pydantic_validation_error_escape(call, body):
-    """BUG (src/bexio/resources/base.py, Resource._parse / _parse_many): `model_validate` is called
-    on bexio's answer without catching pydantic.ValidationError (nor TypeError for a non-list), so
-    a malformed 2xx answer escapes as a non-BexioError. Fix: wrap both in a BexioError subclass
-    (e.g. `UnexpectedAnswerError(BexioError)` with method, path, status and a truncated body)."""
+def test_malformed_2xx_answer_is_a_typed_error_regression(call, body):
+    """Regression: `Resource._parse` / `_parse_many` (src/bexio/resources/base.py) let pydantic's
+    ValidationError (and TypeError for a non-list) escape on a malformed 2xx answer; found by the
+    property test above, fixed by the client's InvalidResponseError."""
     with client_answering(200, body, "application/json") as client:
         with pytest.raises(errors.BexioError):
             CALLS[call](client)

@@ -80,6 +80,7 @@ def world(db):
         "aerodrome_id": aerodrome.pk,
         "charge_id": flight.charges.first().pk,
         "invoice_id": invoice.pk,
+        "position_id": invoice.positions.first().pk,
         "run_id": run.pk,
         "entry_id": CreditEntry.objects.filter(organisation=org).first().pk,
         "contact_id": link.pk,

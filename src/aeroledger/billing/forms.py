@@ -76,3 +76,15 @@ class InvoiceForm(forms.ModelForm):
         if cleaned.get("date") and cleaned.get("due_date") and cleaned["due_date"] < cleaned["date"]:
             self.add_error("due_date", _("The due date cannot be before the invoice date."))
         return cleaned
+
+
+class ManualPositionForm(forms.Form):
+    """A position of charge type `manual` added to a draft invoice by hand."""
+
+    text = forms.CharField(label=_("Text"), max_length=300)
+    quantity = forms.DecimalField(
+        label=_("Quantity"), min_value=Decimal("0.0001"), max_digits=14, decimal_places=4, initial=1
+    )
+    unit_price = forms.DecimalField(
+        label=_("Unit price (CHF)"), min_value=Decimal("0"), max_digits=14, decimal_places=4
+    )

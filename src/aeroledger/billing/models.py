@@ -6,8 +6,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
-from django.db.models import Sum
+from django.db import models, transaction
+from django.db.models import Max, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -164,6 +164,37 @@ def credit_balance(member: Member, *, until: date_type | None = None) -> Decimal
     return entries.balance()
 
 
+def outstanding_on_invoices(member: Member, *, exclude: "Invoice | None" = None) -> Decimal:
+    """What the member still owes on earlier charge invoices (due minus payments booked on them)."""
+    invoices = Invoice.objects.filter(
+        organisation_id=member.organisation_id, member=member, kind=InvoiceKind.CHARGES
+    )
+    invoices = invoices.exclude(status__in=[InvoiceStatus.PAID, InvoiceStatus.CANCELLED])
+    if exclude is not None:
+        invoices = invoices.exclude(pk=exclude.pk)
+    due = invoices.aggregate(s=Sum("amount_due"))["s"] or Decimal("0")
+    paid = CreditEntry.objects.filter(invoice__in=invoices, kind=CreditKind.PAYMENT).aggregate(
+        s=Sum("amount")
+    )["s"] or Decimal("0")
+    return due - paid
+
+
+def credit_available_for(
+    member: Member, charges: list[Charge], *, exclude: "Invoice | None" = None
+) -> Decimal:
+    """Prepaid credit that may cover these charges.
+
+    The balance already contains the sign-off debits of these charges, so they are added back; what
+    the member still owes on earlier invoices is not credit (it is paid by those invoices).
+    `exclude` is the invoice being (re)calculated: what it says is due is not yet owed.
+    """
+    balance = CreditEntry.objects.filter(organisation_id=member.organisation_id, member=member).balance()
+    debited = CreditEntry.objects.filter(charge__in=charges, kind=CreditKind.CHARGE).aggregate(
+        s=Sum("amount")
+    )["s"] or Decimal("0")
+    return balance - debited + outstanding_on_invoices(member, exclude=exclude)
+
+
 class BillingRun(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="billing_runs")
     period_start = models.DateField(_("period start"))
@@ -269,6 +300,11 @@ class Invoice(models.Model):
     def subtotal(self) -> Decimal:
         return self.total - self.rounding_difference
 
+    @property
+    def positions_editable(self) -> bool:
+        """Positions may be removed or added on draft charge invoices (a top-up has its one position)."""
+        return self.status == InvoiceStatus.DRAFT and self.kind == InvoiceKind.CHARGES
+
     def recalculate(self, credit_available: Decimal | None = None) -> None:
         """Totals from the positions (see money.invoice_totals); drafts only."""
         if self.is_locked:
@@ -278,6 +314,87 @@ class Invoice(models.Model):
         self.rounding_difference = totals.rounding_difference
         self.credit_applied = totals.credit_applied
         self.amount_due = totals.amount_due
+
+    def credit_available(self) -> Decimal | None:
+        """Prepaid credit that may cover this invoice's charges (None in post-paid mode)."""
+        if not self.organisation.is_prepaid:
+            return None
+        return credit_available_for(self.member, list(self.charges.all()), exclude=self)
+
+    def refresh_totals(self) -> None:
+        """Recalculate a draft from its positions and the member's credit now, and save the totals."""
+        self.recalculate(self.credit_available())
+        self.save(
+            update_fields=["total", "rounding_difference", "credit_applied", "amount_due", "updated_at"]
+        )
+
+    def _lock_positions(self) -> None:
+        """Lock the invoice row and re-read its status; InvoiceLocked unless positions may change."""
+        self.status = Invoice.objects.select_for_update().values_list("status", flat=True).get(pk=self.pk)
+        if not self.positions_editable:
+            raise InvoiceLocked
+
+    @transaction.atomic
+    def remove_position(self, position: "InvoicePosition") -> None:
+        """Take a position off a draft. Its charge is un-invoiced again: the next billing run bills it."""
+        if position.invoice_id != self.pk:
+            raise ValueError("the position is not on this invoice")
+        self._lock_positions()
+        charge_id = position.charge_id
+        position.delete()
+        if charge_id is not None:
+            Charge.objects.filter(pk=charge_id, invoice=self).update(invoice=None)
+        # Keep the positions numbered 1..n (ascending, so the unique (invoice, pos) always holds).
+        for number, (pk, pos) in enumerate(self.positions.order_by("pos").values_list("pk", "pos"), start=1):
+            if pos != number:
+                InvoicePosition.objects.filter(pk=pk).update(pos=number)
+        self.refresh_totals()
+
+    @transaction.atomic
+    def add_manual_position(self, *, text: str, quantity: Decimal, unit_price: Decimal, user=None):
+        """Add a position of charge type `manual` to a draft; returns the new position.
+
+        Like a flight's charges it is a charge of the bill-to member (debited from the credit account
+        in prepaid mode), so removing the position later leaves it for the next billing run.
+        """
+        self._lock_positions()
+        day = self.period_end or self.date
+        charge = Charge(
+            organisation_id=self.organisation_id,
+            member=self.member,
+            charge_type=ChargeType.MANUAL,
+            date=day,
+            text=text,
+            quantity=quantity,
+            unit_price=unit_price,
+            invoice=self,
+        )
+        charge.save()
+        if self.organisation.is_prepaid and charge.amount:
+            CreditEntry.objects.create(
+                organisation_id=self.organisation_id,
+                member=self.member,
+                date=day,
+                kind=CreditKind.CHARGE,
+                amount=-charge.amount,
+                text=text,
+                charge=charge,
+                created_by=user,
+            )
+        last = self.positions.aggregate(last=Max("pos"))["last"] or 0
+        position = InvoicePosition(
+            invoice=self,
+            pos=last + 1,
+            charge_type=ChargeType.MANUAL,
+            charge=charge,
+            date=day,
+            text=text,
+            quantity=quantity,
+            unit_price=unit_price,
+        )
+        position.save()
+        self.refresh_totals()
+        return position
 
     def approve(self, user) -> None:
         if self.status != InvoiceStatus.DRAFT:

@@ -7,7 +7,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -18,12 +17,11 @@ from .models import (
     BillingRun,
     Charge,
     ChargeType,
-    CreditEntry,
-    CreditKind,
     Invoice,
     InvoiceKind,
     InvoicePosition,
-    InvoiceStatus,
+    credit_available_for,
+    outstanding_on_invoices,  # noqa: F401 (moved to models; still importable from here)
 )
 
 PAYMENT_TERM_DAYS = 30
@@ -67,34 +65,6 @@ def _create_invoice(organisation: Organisation, member: Member, kind, title: str
         title=title,
         **fields,
     )
-
-
-def outstanding_on_invoices(member: Member, *, exclude: Invoice | None = None) -> Decimal:
-    """What the member still owes on earlier charge invoices (due minus payments booked on them)."""
-    invoices = Invoice.objects.filter(
-        organisation_id=member.organisation_id, member=member, kind=InvoiceKind.CHARGES
-    )
-    invoices = invoices.exclude(status__in=[InvoiceStatus.PAID, InvoiceStatus.CANCELLED])
-    if exclude is not None:
-        invoices = invoices.exclude(pk=exclude.pk)
-    due = invoices.aggregate(s=Sum("amount_due"))["s"] or Decimal("0")
-    paid = CreditEntry.objects.filter(invoice__in=invoices, kind=CreditKind.PAYMENT).aggregate(
-        s=Sum("amount")
-    )["s"] or Decimal("0")
-    return due - paid
-
-
-def credit_available_for(member: Member, charges: list[Charge]) -> Decimal:
-    """Prepaid credit that may cover these charges.
-
-    The balance already contains the sign-off debits of these charges, so they are added back; what
-    the member still owes on earlier invoices is not credit (it is paid by those invoices).
-    """
-    balance = CreditEntry.objects.filter(organisation_id=member.organisation_id, member=member).balance()
-    debited = CreditEntry.objects.filter(charge__in=charges, kind=CreditKind.CHARGE).aggregate(
-        s=Sum("amount")
-    )["s"] or Decimal("0")
-    return balance - debited + outstanding_on_invoices(member)
 
 
 @transaction.atomic
@@ -149,7 +119,9 @@ def billing_run(organisation: Organisation, period: str, *, user=None, approve: 
                 unit_price=charge.unit_price,
             ).save()
         Charge.objects.filter(pk__in=[c.pk for c in member_charges]).update(invoice=invoice)
-        credit = credit_available_for(member, member_charges) if organisation.is_prepaid else None
+        credit = (
+            credit_available_for(member, member_charges, exclude=invoice) if organisation.is_prepaid else None
+        )
         invoice.recalculate(credit)
         invoice.save()
         if approve:

@@ -14,6 +14,16 @@ urlpatterns = [
     path("invoicing/invoices/<int:invoice_id>/edit/", views.invoice_edit, name="invoice_edit"),
     path("invoicing/invoices/<int:invoice_id>/approve/", views.invoice_approve, name="invoice_approve"),
     path("invoicing/invoices/<int:invoice_id>/cancel/", views.invoice_cancel, name="invoice_cancel"),
+    path(
+        "invoicing/invoices/<int:invoice_id>/positions/new/",
+        views.position_create,
+        name="position_create",
+    ),
+    path(
+        "invoicing/invoices/<int:invoice_id>/positions/<int:position_id>/remove/",
+        views.position_remove,
+        name="position_remove",
+    ),
     path("invoicing/runs/", views.runs, name="runs"),
     path("invoicing/runs/new/", views.run_create, name="run_create"),
     path("invoicing/runs/<int:run_id>/", views.run_detail, name="run"),

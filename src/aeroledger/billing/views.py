@@ -10,8 +10,24 @@ from aeroledger.tenancy.access import org_required
 from aeroledger.tenancy.models import Perm
 from aeroledger.tenancy.pages import form_page
 
-from .forms import BillingRunForm, CreditEntryForm, InvoiceForm, StatementPeriodForm, TopUpForm
-from .models import BillingRun, CreditEntry, InvalidStatusChange, Invoice, InvoiceStatus
+from .forms import (
+    BillingRunForm,
+    CreditEntryForm,
+    InvoiceForm,
+    ManualPositionForm,
+    StatementPeriodForm,
+    TopUpForm,
+)
+from .models import (
+    BillingRun,
+    CreditEntry,
+    InvalidStatusChange,
+    Invoice,
+    InvoiceKind,
+    InvoiceLocked,
+    InvoicePosition,
+    InvoiceStatus,
+)
 from .runs import billing_run, create_top_up
 
 PAGE_SIZE = 50
@@ -149,6 +165,7 @@ def invoice_detail(request, slug, invoice_id):
     context = {
         "invoice": invoice,
         "positions": invoice.positions.all(),
+        "edit_positions": invoice.positions_editable and request.membership.has_perm(Perm.MANAGE_INVOICING),
         "bexio_state": _bexio_states(request.organisation, [invoice.pk]).get(invoice.pk),
     }
     return render(request, "billing/invoice.html", context)
@@ -193,6 +210,52 @@ def invoice_cancel(request, slug, invoice_id):
     except InvalidStatusChange:
         messages.error(request, _("Invoices already transferred to bexio are cancelled in bexio."))
     return redirect("billing:invoice", slug, invoice.pk)
+
+
+def _positions_locked(invoice: Invoice) -> str:
+    """Why the positions of `invoice` cannot change (it is approved, transferred or a top-up)."""
+    if invoice.status == InvoiceStatus.DRAFT and invoice.kind == InvoiceKind.TOP_UP:
+        return _("A top-up invoice keeps its one position; cancel it and create a new top-up instead.")
+    return _(
+        "Invoice %(number)s is no longer a draft (%(status)s): only the positions of draft invoices "
+        "can be removed or added."
+    ) % {"number": invoice.number, "status": invoice.get_status_display()}
+
+
+@org_required(Perm.MANAGE_INVOICING, post=True)
+def position_remove(request, slug, invoice_id, position_id):
+    invoice = _invoice(request, invoice_id)
+    position = get_object_or_404(InvoicePosition, invoice=invoice, pk=position_id)
+    try:
+        invoice.remove_position(position)
+    except InvoiceLocked:
+        messages.error(request, _positions_locked(invoice))
+    else:
+        if position.charge_id:
+            text = _("Position %(pos)s was removed; the next billing run bills its charge again.")
+        else:
+            text = _("Position %(pos)s was removed.")
+        messages.success(request, text % {"pos": position.pos})
+    return redirect("billing:invoice", slug, invoice.pk)
+
+
+@org_required(Perm.MANAGE_INVOICING)
+def position_create(request, slug, invoice_id):
+    invoice = _invoice(request, invoice_id)
+    back = redirect("billing:invoice", slug, invoice.pk)
+    if not invoice.positions_editable:
+        messages.error(request, _positions_locked(invoice))
+        return back
+    form = ManualPositionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invoice.add_manual_position(**form.cleaned_data, user=request.user)
+        except InvoiceLocked:
+            messages.error(request, _positions_locked(invoice))
+        else:
+            messages.success(request, _("The position was added and the totals recalculated."))
+        return back
+    return render(request, "billing/position_form.html", {"form": form, "invoice": invoice})
 
 
 @org_required(Perm.MANAGE_INVOICING)

@@ -1,5 +1,11 @@
+import calendar
+import re
+from datetime import date
+
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from aeroledger.billing.models import Charge
 from aeroledger.members.models import Member
@@ -88,3 +94,102 @@ class ChargeForm(forms.ModelForm):
     class Meta:
         model = Charge
         fields = ["text", "quantity", "unit_price"]
+
+
+class MonthInput(forms.TextInput):
+    """The browser's month picker (it reads and writes YYYY-MM)."""
+
+    input_type = "month"
+
+
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+class FlightFilterForm(forms.Form):
+    """The filters of the flight log (GET): search, state, period (a month or from/to), aircraft, pilot.
+
+    Each filter that is filled in and valid applies; an invalid one is shown with its error and left out.
+    """
+
+    STATES = [("all", _("All flights")), ("open", _("Not signed off")), ("signed", _("Signed off"))]
+
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        widget=forms.TextInput(
+            attrs={
+                "type": "search",
+                "placeholder": _("Pilot number or name, registration"),
+                "aria-label": _("Search"),
+            }
+        ),
+    )
+    state = forms.ChoiceField(
+        label=_("Show"), choices=STATES, required=False, widget=forms.Select(attrs={"aria-label": _("Show")})
+    )
+    month = forms.CharField(
+        label=_("Month"),
+        required=False,
+        widget=MonthInput(attrs={"placeholder": "YYYY-MM", "pattern": r"\d{4}-\d{2}"}),
+    )
+    start = forms.DateField(label=_("From"), required=False, widget=DateInput())
+    end = forms.DateField(label=_("To"), required=False, widget=DateInput())
+    aircraft = forms.ModelChoiceField(
+        label=pgettext_lazy("one aircraft", "Aircraft"),
+        queryset=Aircraft.objects.none(),
+        required=False,
+        empty_label=_("All aircraft"),
+    )
+    pilot = forms.ModelChoiceField(
+        label=_("Pilot"), queryset=Member.objects.none(), required=False, empty_label=_("All pilots")
+    )
+
+    def __init__(self, *args, organisation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["aircraft"].queryset = Aircraft.objects.filter(organisation=organisation)
+        self.fields["pilot"].queryset = Member.objects.filter(organisation=organisation).order_by(
+            "last_name", "company_name", "first_name", "number"
+        )
+
+    def clean_month(self) -> tuple[date, date] | None:
+        text = self.cleaned_data["month"].strip()
+        if not text:
+            return None
+        match = _MONTH.match(text)
+        if not match or not 1 <= int(match.group(2)) <= 12:
+            raise forms.ValidationError(_("Enter a month as YYYY-MM, e.g. 2026-10."))
+        year, month = int(match.group(1)), int(match.group(2))
+        return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start and end and end < start:
+            self.add_error("end", _("The end date cannot be before the start date."))
+        return cleaned
+
+    def filter(self, flights):
+        """`flights` narrowed by every valid filter (call is_valid() first)."""
+        data = getattr(self, "cleaned_data", {})
+        state = data.get("state")
+        if state == "open":
+            flights = flights.filter(signed_off_at__isnull=True)
+        elif state == "signed":
+            flights = flights.filter(signed_off_at__isnull=False)
+        q = (data.get("q") or "").strip()
+        if q:
+            flights = flights.filter(
+                Q(pilot__number=q) | Q(pilot__last_name__icontains=q) | Q(aircraft__registration__icontains=q)
+            )
+        if data.get("month"):
+            first, last = data["month"]
+            flights = flights.filter(date__gte=first, date__lte=last)
+        if data.get("start"):
+            flights = flights.filter(date__gte=data["start"])
+        if data.get("end"):
+            flights = flights.filter(date__lte=data["end"])
+        if data.get("aircraft"):
+            flights = flights.filter(aircraft=data["aircraft"])
+        if data.get("pilot"):
+            flights = flights.filter(pilot=data["pilot"])
+        return flights

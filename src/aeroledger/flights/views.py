@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
@@ -10,7 +10,7 @@ from aeroledger.tenancy.access import org_required
 from aeroledger.tenancy.models import Perm
 from aeroledger.tenancy.pages import form_page, import_page
 
-from .forms import AerodromeForm, AircraftForm, ChargeForm, FlightForm
+from .forms import AerodromeForm, AircraftForm, ChargeForm, FlightFilterForm, FlightForm
 from .imports import COLUMNS, import_flights
 from .models import Aerodrome, Aircraft, Flight, FlightLocked
 
@@ -27,24 +27,16 @@ def _flight(request, flight_id) -> Flight:
 
 @org_required()
 def flight_list(request, slug):
-    state = request.GET.get("state", "all")
-    q = request.GET.get("q", "").strip()
-    flights = (
+    form = FlightFilterForm(request.GET, organisation=request.organisation)
+    form.is_valid()  # invalid filters are shown with their errors and left out
+    flights = form.filter(
         Flight.objects.filter(organisation=request.organisation)
         .select_related("aircraft", "pilot", "instructor")
         .annotate(total=Sum("charges__amount"))
         .order_by("-date", "-id")
     )
-    if state == "open":
-        flights = flights.filter(signed_off_at__isnull=True)
-    elif state == "signed":
-        flights = flights.filter(signed_off_at__isnull=False)
-    if q:
-        flights = flights.filter(
-            Q(pilot__number=q) | Q(pilot__last_name__icontains=q) | Q(aircraft__registration__icontains=q)
-        )
     page = Paginator(flights, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "flights/list.html", {"page": page, "state": state, "q": q})
+    return render(request, "flights/list.html", {"page": page, "form": form})
 
 
 @org_required()

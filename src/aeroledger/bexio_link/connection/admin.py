@@ -29,8 +29,8 @@ class BexioConnectionAdmin(admin.ModelAdmin):
 
 @admin.register(ConnectionEvent)
 class ConnectionEventAdmin(admin.ModelAdmin):
-    list_display = ["at", "organisation", "kind", "user", "company_name", "message"]
-    list_filter = ["kind"]
+    list_display = ["at", "organisation", "kind", "trigger", "user", "company_name", "message"]
+    list_filter = ["kind", "trigger"]
 
     def has_add_permission(self, request):
         return False

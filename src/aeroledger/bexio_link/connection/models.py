@@ -154,6 +154,14 @@ class EventKind(models.TextChoices):
     TESTED = "tested", _("Connection tested")
     DISCONNECTED = "disconnected", _("Disconnected")
     SCOPES_CHANGED = "scopes_changed", _("Optional scopes changed")
+    KEEP_ALIVE_FAILED = "keep_alive_failed", _("Keep-alive failed")
+
+
+class Trigger(models.TextChoices):
+    """What made Aeroledger talk to bexio's token endpoint (refresh and keep-alive events)."""
+
+    KEEP_ALIVE = "keep_alive", _("Scheduled keep-alive")
+    ON_DEMAND = "on_demand", _("On demand")
 
 
 class ConnectionEvent(models.Model):
@@ -169,6 +177,8 @@ class ConnectionEvent(models.Model):
     company_id = models.CharField(max_length=100, blank=True)
     company_name = models.CharField(max_length=200, blank=True)
     scopes = models.JSONField(default=list, blank=True)
+    # Refresh, keep-alive and reconnect-needed events: the scheduled keep-alive or a call's need.
+    trigger = models.CharField(max_length=20, choices=Trigger.choices, blank=True)
 
     class Meta:
         ordering = ["-at", "-id"]

@@ -4,7 +4,7 @@
   company's rate governor and the call-log hook (raises `NotConnected` / `ReconnectNeeded`).
 - `connection_for(organisation)` -> the `BexioConnection`, or None when never connected / disconnected.
 - The "Get new token" flow: `start_authorisation` and `finish_authorisation`.
-- `refresh_now`, `test_connection`, `disconnect`, `mark_reconnect_needed`.
+- `refresh_now`, `run_keep_alive`, `test_connection`, `disconnect`, `mark_reconnect_needed`.
 
 Tokens never appear in a log line, an exception message, an event or the call log.
 """
@@ -38,6 +38,7 @@ from .models import (
     EventKind,
     PendingAuthorisation,
     Status,
+    Trigger,
 )
 from .scopes import OPTIONAL_SCOPES, requested_scopes
 from .tokenstore import DatabaseTokenStore
@@ -114,10 +115,11 @@ def connection_row(organisation) -> BexioConnection:
     return conn
 
 
-def record_event(organisation, kind, message="", *, user=None, conn=None, scopes=None) -> None:
+def record_event(organisation, kind, message="", *, user=None, conn=None, scopes=None, trigger="") -> None:
     ConnectionEvent.objects.create(
         organisation=organisation,
         kind=kind,
+        trigger=trigger,
         message=message,
         user=user if user is not None and user.is_authenticated else None,
         company_id=conn.company_id if conn else "",
@@ -173,20 +175,22 @@ class ConnectionTokenProvider(TokenProvider):
     """The client's TokenProvider; a refused grant marks the connection "Reconnect needed".
 
     The refresh itself runs under the store's `lock()` (the database row lock), so across all
-    processes one refresh happens and the others adopt the token it saved.
+    processes one refresh happens and the others adopt the token it saved. `trigger` (keep-alive
+    or on demand) labels the history events of a refresh or a refused grant.
     """
 
-    def __init__(self, *, organisation, **kwargs):
+    def __init__(self, *, organisation, trigger: str = Trigger.ON_DEMAND, **kwargs):
         kwargs.setdefault("lock_key", f"bexio-connection-{organisation.pk}")
         super().__init__(**kwargs)
         self._organisation = organisation
+        self._trigger = trigger
 
     def _guard(self, call, *args):
         try:
             return call(*args)
         except ReconnectRequired as exc:
             reason = getattr(exc, "reason", "") or "invalid_grant"
-            mark_reconnect_needed(self._organisation, _describe(exc) or reason)
+            mark_reconnect_needed(self._organisation, _describe(exc) or reason, trigger=self._trigger)
             raise ReconnectNeeded(
                 _("bexio refused the stored grant of %(org)s: a new token is needed.")
                 % {"org": self._organisation}
@@ -199,11 +203,19 @@ class ConnectionTokenProvider(TokenProvider):
         return self._guard(super().force_refresh, rejected_access_token)
 
 
-def _provider(organisation) -> ConnectionTokenProvider:
+def _provider(
+    organisation, *, trigger: str = Trigger.ON_DEMAND, context: str = ""
+) -> ConnectionTokenProvider:
+    # The "Token refreshed" event of an on-demand refresh names the work that needed the token
+    # (the call context, e.g. "transfer:<uuid>"); never a token.
+    store = DatabaseTokenStore(
+        organisation.pk, trigger=trigger, describe=lambda: _call_context.get() or context
+    )
     return ConnectionTokenProvider(
         organisation=organisation,
+        trigger=trigger,
         auth=bexio_auth(),
-        store=DatabaseTokenStore(organisation.pk),
+        store=store,
         refresh_margin_s=REFRESH_MARGIN_S,
     )
 
@@ -225,7 +237,7 @@ def client_for(organisation, *, context: str = "") -> BexioClient:
         raise ReconnectNeeded(_("The bexio connection of %(org)s needs a new token.") % {"org": organisation})
     return BexioClient(
         base_url=settings.BEXIO_API_BASE,
-        token_provider=_provider(organisation),
+        token_provider=_provider(organisation, context=context),
         timeout=getattr(settings, "BEXIO_TIMEOUT_S", 30),
         max_retries=4,
         governor=_governor(conn.company_id),
@@ -474,8 +486,11 @@ def _revoke_quietly(auth, token: str, organisation) -> None:
 
 
 # --- keeping alive, reconnect ------------------------------------------------------------------
-def mark_reconnect_needed(organisation, reason: str) -> bool:
-    """Set "Reconnect needed" (once) and tell the organisation's Manage-settings staff by e-mail."""
+def mark_reconnect_needed(organisation, reason: str, *, trigger: str = "") -> bool:
+    """Set "Reconnect needed" (once) and tell the organisation's Manage-settings staff by e-mail.
+
+    `trigger`: the refresh that found the grant refused (keep-alive or on demand), if any.
+    """
     with transaction.atomic():
         conn = BexioConnection.objects.select_for_update().filter(organisation=organisation).first()
         if conn is None or conn.status != Status.CONNECTED:
@@ -486,7 +501,7 @@ def mark_reconnect_needed(organisation, reason: str) -> bool:
         conn.last_error = reason[:2000]
         conn.last_error_at = timezone.now()
         conn.save()
-        record_event(organisation, EventKind.RECONNECT_NEEDED, reason, conn=conn)
+        record_event(organisation, EventKind.RECONNECT_NEEDED, reason, conn=conn, trigger=trigger)
     log.warning("bexio connection of org %s needs a reconnect: %s", organisation.pk, reason)
     notify_admins_reconnect(organisation, reason)
     return True
@@ -516,21 +531,60 @@ def notify_admins_reconnect(organisation, reason: str) -> None:
         send_mail(subject, body, None, [user.email], fail_silently=True)
 
 
-def refresh_now(organisation) -> bool:
-    """Refresh the token now (keep-alive). True on success, False when not connected.
+class KeepAlive:
+    """Outcomes of `run_keep_alive` for one organisation."""
 
-    Raises nothing for a refused grant: the connection is marked "Reconnect needed" instead.
-    """
+    REFRESHED = "refreshed"  # this process refreshed (history: "Token refreshed", keep-alive)
+    ADOPTED = "adopted"  # another process had just refreshed; its token was adopted
+    RECONNECT_NEEDED = "reconnect_needed"  # bexio refused the grant (history: "Reconnect needed")
+    NOT_CONNECTED = "not_connected"  # nothing to keep alive
+    FAILED = "failed"  # network or server error (history: "Keep-alive failed")
+
+
+def _refresh(organisation, trigger: str) -> str:
     conn = connection_for(organisation)
     if conn is None or not conn.is_connected:
-        return False
-    provider = _provider(organisation)
-    current = DatabaseTokenStore(organisation.pk).load()
+        return KeepAlive.NOT_CONNECTED
+    provider = _provider(organisation, trigger=trigger)
+    current = provider.store.load()
     try:
         provider.force_refresh(current.access_token if current else None)
     except ReconnectNeeded:
-        return False
-    return True
+        return KeepAlive.RECONNECT_NEEDED
+    # The store wrote the "Token refreshed" event in the transaction of its save.
+    return KeepAlive.REFRESHED if provider.store.saved else KeepAlive.ADOPTED
+
+
+def refresh_now(organisation, *, trigger: str = Trigger.ON_DEMAND) -> bool:
+    """Refresh the token now. True when a fresh token is stored (by this or another process),
+    False when not connected.
+
+    Raises nothing for a refused grant: the connection is marked "Reconnect needed" instead.
+    Network and server errors propagate (see `run_keep_alive` for the scheduled refresh).
+    """
+    return _refresh(organisation, trigger) in (KeepAlive.REFRESHED, KeepAlive.ADOPTED)
+
+
+def run_keep_alive(organisation) -> str:
+    """The scheduled keep-alive refresh of one organisation; returns a `KeepAlive` outcome.
+
+    Every outcome is in the history: "Token refreshed" (keep-alive), "Reconnect needed" or
+    "Keep-alive failed" (with a token-free reason); an adopted token has the event of the process
+    that refreshed it. Raises nothing for a network or server error.
+    """
+    try:
+        return _refresh(organisation, Trigger.KEEP_ALIVE)
+    except Exception as exc:
+        reason = _describe(exc)
+        log.warning("bexio keep-alive failed for org %s: %s", organisation.pk, reason)
+        record_event(
+            organisation,
+            EventKind.KEEP_ALIVE_FAILED,
+            reason,
+            conn=connection_for(organisation),
+            trigger=Trigger.KEEP_ALIVE,
+        )
+        return KeepAlive.FAILED
 
 
 # --- test, disconnect --------------------------------------------------------------------------
@@ -608,6 +662,7 @@ __all__ = [
     "finish_authorisation",
     "mark_reconnect_needed",
     "refresh_now",
+    "run_keep_alive",
     "start_authorisation",
     "test_connection",
 ]

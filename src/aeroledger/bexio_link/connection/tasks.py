@@ -9,20 +9,21 @@ log = logging.getLogger(__name__)
 
 @task(queue_name="bexio")
 def keep_alive() -> dict:
-    """Refresh the token of every connected organisation (scheduled every 6 hours)."""
-    from .models import BexioConnection, Status
-    from .services import refresh_now
+    """Refresh the token of every connected organisation (scheduled every 6 hours).
 
-    done = {"refreshed": 0, "reconnect_needed": 0, "failed": 0}
+    Each organisation's outcome is in its connection history (see `services.run_keep_alive`).
+    """
+    from .models import BexioConnection, Status
+    from .services import KeepAlive, run_keep_alive
+
+    done = {"refreshed": 0, "reconnect_needed": 0, "not_connected": 0, "failed": 0}
     for conn in BexioConnection.objects.filter(status=Status.CONNECTED).select_related("organisation"):
         try:
-            if refresh_now(conn.organisation):
-                done["refreshed"] += 1
-            else:
-                done["reconnect_needed"] += 1
-        except Exception as exc:  # a network error for one organisation must not stop the others
-            done["failed"] += 1
+            outcome = run_keep_alive(conn.organisation)
+        except Exception as exc:  # e.g. the event could not be written: the others still run
+            outcome = KeepAlive.FAILED
             log.warning("bexio keep-alive failed for org %s: %s", conn.organisation_id, type(exc).__name__)
+        done["refreshed" if outcome == KeepAlive.ADOPTED else outcome] += 1
     log.info("bexio keep-alive: %s", done)
     return done
 
@@ -31,6 +32,7 @@ def keep_alive() -> dict:
 def keep_alive_organisation(organisation_id: int) -> bool:
     from aeroledger.tenancy.models import Organisation
 
-    from .services import refresh_now
+    from .services import KeepAlive, run_keep_alive
 
-    return refresh_now(Organisation.objects.get(pk=organisation_id))
+    outcome = run_keep_alive(Organisation.objects.get(pk=organisation_id))
+    return outcome in (KeepAlive.REFRESHED, KeepAlive.ADOPTED)

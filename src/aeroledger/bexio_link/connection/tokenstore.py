@@ -5,18 +5,23 @@ transaction holding the row lock (`select_for_update` on PostgreSQL; on SQLite t
 transaction mode takes the database write lock at BEGIN). `lock()` lets the token provider
 hold that same lock around the refresh itself, so among any number of web and worker processes
 exactly one spends the old refresh token and the others adopt the token it saved.
+
+A successful save also writes the "Token refreshed" history event (with its trigger: the scheduled
+keep-alive or on demand) in that same transaction, so there is exactly one event per stored
+refresh and none for a refused compare-and-swap. The event holds no token.
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 
 from django.db import transaction
 from django.utils import timezone
 
 from bexio.auth import TokenSet
 
-from .models import BexioConnection, Status
+from .models import BexioConnection, ConnectionEvent, EventKind, Status, Trigger
 
 
 def _tokenset(conn: BexioConnection) -> TokenSet | None:
@@ -38,10 +43,24 @@ def same_tokens(a: TokenSet | None, b: TokenSet | None) -> bool:
 
 
 class DatabaseTokenStore:
-    """TokenStore for one organisation's BexioConnection row."""
+    """TokenStore for one organisation's BexioConnection row.
 
-    def __init__(self, organisation_id: int):
+    `trigger` (a `Trigger`) and `describe` (returns a short token-free label, e.g. the call
+    context "transfer:<uuid>") go into the "Token refreshed" event; `saved` counts the refreshes
+    this store stored.
+    """
+
+    def __init__(
+        self,
+        organisation_id: int,
+        *,
+        trigger: str = Trigger.ON_DEMAND,
+        describe: Callable[[], str] | None = None,
+    ):
         self.organisation_id = organisation_id
+        self.trigger = trigger
+        self.describe = describe
+        self.saved = 0
 
     def _row(self, *, lock: bool = False) -> BexioConnection | None:
         qs = BexioConnection.objects.filter(organisation_id=self.organisation_id)
@@ -73,6 +92,16 @@ class DatabaseTokenStore:
                     "updated_at",
                 ]
             )
+            ConnectionEvent.objects.create(
+                organisation_id=self.organisation_id,
+                at=conn.last_refresh_at,
+                kind=EventKind.REFRESHED,
+                trigger=self.trigger,
+                message=(self.describe() if self.describe else "")[:200],
+                company_id=conn.company_id,
+                company_name=conn.company_name,
+            )
+            self.saved += 1
             return True
 
     @contextlib.contextmanager

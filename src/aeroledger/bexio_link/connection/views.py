@@ -19,6 +19,8 @@ from .scopes import SCOPES, effective_scopes
 
 log = logging.getLogger(__name__)
 
+HISTORY_SHOWN = 20  # the latest connection events on the page (a keep-alive refresh adds 4 a day)
+
 
 def _page_url(organisation) -> str:
     return reverse("bexio_connection:authorisation", args=[organisation.slug])
@@ -47,6 +49,7 @@ def authorisation(request, slug):
     organisation = request.organisation
     conn = BexioConnection.objects.filter(organisation=organisation).first()
     has_token = bool(conn and conn.has_token)
+    events = ConnectionEvent.objects.filter(organisation=organisation)
     context = {
         "conn": conn,
         "has_token": has_token,
@@ -55,7 +58,8 @@ def authorisation(request, slug):
         "is_sandbox": services.is_sandbox(),
         "rows": _scope_rows(conn),
         "missing": conn.missing_scopes if conn else [],
-        "events": ConnectionEvent.objects.filter(organisation=organisation).select_related("user")[:15],
+        "events": events.select_related("user")[:HISTORY_SHOWN],
+        "events_total": events.count(),
         "last_calls": BexioCall.objects.filter(organisation=organisation)[:10],
         "test_result": request.session.pop(f"bexio_test_{organisation.pk}", None),
         "forbidden_explanation": services.forbidden_explanation(),

@@ -700,12 +700,42 @@ def _finish_batches(org_id: int) -> None:
             )
 
 
-def _run_one(state_id, client, worker, mapping, preloaded=None):
+def _run_one(state_id, client, worker, mapping, preloaded=None, kept=None):
     try:
         return _process(state_id, client, worker, mapping=mapping, preloaded=preloaded)
     finally:
         if threading.current_thread() is not threading.main_thread():
-            close_old_connections()
+            if kept is None:
+                close_old_connections()
+            else:
+                _keep_connections(kept)
+
+
+def _keep_connections(kept: dict) -> None:
+    """A pool thread keeps its database connections from one invoice to the next (opening one costs
+    more CPU than a transfer's queries); a broken one (e.g. PostgreSQL restarted) is closed, so the
+    next invoice reconnects. `run_transfers` closes the kept ones when its pool has finished."""
+    from django.db import connections
+
+    for conn in connections.all(initialized_only=True):
+        if conn.connection is None:
+            continue
+        conn.close_at = None  # not "obsolete" after CONN_MAX_AGE: closed at the end of the run
+        conn.close_if_unusable_or_obsolete()
+        if conn.connection is not None:
+            kept[(threading.get_ident(), conn.alias)] = conn
+
+
+def _close_kept(kept: dict) -> None:
+    for conn in kept.values():
+        conn.inc_thread_sharing()  # its thread is idle (the pool has shut down)
+        try:
+            conn.close()
+        except Exception:  # noqa: BLE001 - a broken connection is gone anyway
+            log.debug("closing a transfer thread's connection failed", exc_info=True)
+        finally:
+            conn.dec_thread_sharing()
+    kept.clear()
 
 
 def run_transfers(
@@ -739,6 +769,7 @@ def run_transfers(
     paused: set[int] = set()
     inflight: dict[int, dict] = defaultdict(dict)  # org -> {future: state id}
     pool = ThreadPoolExecutor(max_workers=concurrency * MAX_ORGS_IN_PARALLEL) if concurrency > 1 else None
+    kept: dict = {}  # the pool threads' database connections, closed at the end
     last_renew = time.monotonic()
     last_scan = 0.0
     held: dict[int, float] = {}  # org -> until when our organisation lease needs no renewal
@@ -830,7 +861,7 @@ def run_transfers(
                             break
                     else:
                         fut = pool.submit(
-                            _run_one, sid, clients[org_id], worker, mappings[org_id], loaded.get(sid)
+                            _run_one, sid, clients[org_id], worker, mappings[org_id], loaded.get(sid), kept
                         )
                         inflight[org_id][fut] = sid
             all_futures = [f for d in inflight.values() for f in d]
@@ -858,6 +889,7 @@ def run_transfers(
     finally:
         if pool is not None:
             pool.shutdown(wait=True)
+            _close_kept(kept)
         for org_id in set(inflight) | set(clients):
             _finish_batches(org_id)
             let_go_org(org_id, worker)

@@ -34,6 +34,7 @@ KWARG_MODELS = {
     "aerodrome_id": "flights.Aerodrome",
     "charge_id": "billing.Charge",
     "invoice_id": "billing.Invoice",
+    "position_id": "billing.InvoicePosition",
     "run_id": "billing.BillingRun",
     "entry_id": "billing.CreditEntry",
     "contact_id": "bexio_masterdata.ContactLink",

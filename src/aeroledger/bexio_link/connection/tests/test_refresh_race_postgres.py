@@ -1,4 +1,5 @@
-"""On PostgreSQL: 8 processes call bexio at once with an expired token; bexio sees one refresh.
+"""On PostgreSQL: 8 processes call bexio at once with an expired token; bexio sees one refresh
+and the history one "Token refreshed" event.
 
 Run: DATABASE_URL=postgres://postgres@127.0.0.1:5432/test .venv/bin/pytest -m postgres \
          src/aeroledger/bexio_link/connection
@@ -7,7 +8,7 @@ Run: DATABASE_URL=postgres://postgres@127.0.0.1:5432/test .venv/bin/pytest -m po
 import pytest
 from django.db import connection
 
-from aeroledger.bexio_link.connection.models import BexioConnection
+from aeroledger.bexio_link.connection.models import BexioConnection, ConnectionEvent, EventKind, Trigger
 
 from .conftest import expire_access_token
 from .race import bexio_env, run_together
@@ -42,3 +43,6 @@ def test_eight_processes_refresh_once(transactional_db, connected, org, bx, sett
     assert len(calls) == PROCESSES and all(r["status"] == 200 for r in calls), calls
     conn = BexioConnection.objects.get(organisation=org)
     assert conn.get_refresh_token() != old_refresh and conn.is_connected
+    [event] = ConnectionEvent.objects.filter(organisation=org, kind=EventKind.REFRESHED)
+    assert event.trigger == Trigger.ON_DEMAND and event.message == "race"
+    assert event.at == conn.last_refresh_at

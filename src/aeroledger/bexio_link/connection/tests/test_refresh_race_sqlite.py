@@ -1,4 +1,5 @@
-"""On the embedded SQLite database (`make run`): 8 processes, expired token, one refresh.
+"""On the embedded SQLite database (`make run`): 8 processes, expired token, one refresh and one
+"Token refreshed" event.
 
 The processes share a fresh database file (migrated here); the IMMEDIATE transaction mode of the
 settings gives the store's lock() the database write lock.
@@ -38,6 +39,17 @@ SETUP = textwrap.dedent(
     """
 )
 
+EVENTS = textwrap.dedent(
+    """
+    import django
+    django.setup()
+    from aeroledger.bexio_link.connection.models import ConnectionEvent, EventKind
+
+    for event in ConnectionEvent.objects.filter(organisation__slug="race", kind=EventKind.REFRESHED):
+        print("EVENT", event.trigger, event.message)
+    """
+)
+
 
 def test_eight_processes_refresh_once_on_sqlite(bx, settings, tmp_path):
     var = tmp_path / "var"
@@ -68,3 +80,8 @@ def test_eight_processes_refresh_once_on_sqlite(bx, settings, tmp_path):
     calls = [r for r in log if r["path"] == "/3.0/users/me"]
     assert len(refreshes) == 1, refreshes
     assert len(calls) == PROCESSES and all(r["status"] == 200 for r in calls), calls
+    events = subprocess.run(
+        [sys.executable, "-c", EVENTS], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert events.returncode == 0, events.stderr
+    assert events.stdout.splitlines() == ["EVENT on_demand race"], events.stdout
