@@ -103,12 +103,20 @@ def serialised(func):
     return wrapper
 
 
-def _call_context(label: str):
+@functools.cache
+def _call_context_manager():
+    """connection's `call_context`, imported once (an import per invoice costs the threads the
+    import lock)."""
     try:
         from aeroledger.bexio_link.connection.services import call_context
     except ImportError:  # pragma: no cover - connection app always present
-        return contextlib.nullcontext()
-    return call_context(label)
+        return None
+    return call_context
+
+
+def _call_context(label: str):
+    manager = _call_context_manager()
+    return manager(label) if manager is not None else contextlib.nullcontext()
 
 
 def _prepare_client(client):
