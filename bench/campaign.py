@@ -18,7 +18,7 @@ reading bexio back: every approved invoice exists exactly once with the right co
 and totals; every member exactly once as a contact; the local transfer state equals bexio's; the
 credit ledgers are untouched by the transfer and each invoice's credit is the discount bexio shows.
 
-    .venv/bin/python bench/campaign.py [--schedules 200] [--seed 1] [--invoices 100] [--postgres]
+    .venv/bin/python bench/campaign.py [--schedules 200] [--seed 1] [--invoices 100] [--postgres] [--start 1]
                                        [--no-kill] [--json] [--verbose]
 
 Prints one line per schedule and a summary: schedules run, faults injected (by kind), duplicates,

@@ -285,7 +285,11 @@ class Invoice(models.Model):
 
     class Meta:
         ordering = ["-date", "-id"]
-        indexes = [models.Index(fields=["organisation", "status"])]
+        indexes = [
+            models.Index(fields=["organisation", "status"]),
+            # The invoice list: one organisation's invoices newest first, without a sort on disk.
+            models.Index(fields=["organisation", "-date", "-id"], name="invoice_org_newest_first"),
+        ]
         verbose_name = _("invoice")
         verbose_name_plural = _("invoices")
 

@@ -87,6 +87,8 @@ class MemberImport(CSVImport):
         for name, value in values.items():
             if name in ("invoice_to", "is_active"):
                 continue
+            if name in ("kind", "country", "language") and not value.strip():
+                continue  # an empty cell keeps the default (new member) or the current value
             data[name] = value.lower() if name in ("kind", "language") else value
         if "is_active" in values and values["is_active"] != "":
             flag = values["is_active"].lower()

@@ -11,7 +11,8 @@ The pieces, top to bottom:
   invoices now, in this process (used by the CLI and tests).
 
 Exactly once: a state row is marked "sending" (attempts + 1) and committed *before* the create is
-sent. Every attempt after the first looks the invoice up in bexio by `api_reference` (our UUID)
+sent (by `prepare` for a whole claimed slice at once, in one transaction, before its rows go to the
+threads). Every attempt after the first looks the invoice up in bexio by `api_reference` (our UUID)
 first and adopts what it finds, so a timeout, dropped connection, 5xx or crash between bexio saving
 and us storing never creates a second invoice. More than 150 positions: the create carries the first
 150, the rest are added one by one and counted in `positions_confirmed`; a resumed attempt recounts
@@ -35,7 +36,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
-from django.db.models import Min, Q
+from django.db.models import F, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -389,17 +390,60 @@ def _share_organisation(invoice) -> None:
 
 
 @serialised
-def preload(state_ids) -> dict[int, TransferState]:
-    """The claimed rows' invoices, members and positions, read for a whole slice at once."""
-    states = {s.pk: s for s in _with_invoices(TransferState.objects.filter(pk__in=list(state_ids)))}
-    for state in states.values():
+def prepare(state_ids, worker: str) -> dict[int, TransferState]:
+    """Start the attempts of a slice of just claimed rows at once, before any of them is sent.
+
+    What `_process` does per row when it runs alone, here in one transaction for the slice: read
+    the rows with their invoices, members and positions, mark them "sending" (attempts + 1), mark an
+    attempt still "running" from a stopped worker interrupted, and log the new attempts. Committed
+    before the rows go to the threads, so exactly-once holds as with one row at a time. Returns the
+    prepared rows (`_prepared` = (was_sending, attempt)); a row not ours (any more) is left out and
+    `_process` handles it alone.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        states = {
+            s.pk: s
+            for s in _with_invoices(
+                TransferState.objects.filter(
+                    pk__in=list(state_ids),
+                    claimed_by=worker,
+                    status__in=[TransferStatus.PENDING, TransferStatus.SENDING],
+                )
+            )
+        }
+        if not states:
+            return {}
+        interrupted = [pk for pk, s in states.items() if s.status == TransferStatus.SENDING]
+        if interrupted:  # attempts still "running" belonged to a worker stopped (killed) midway
+            TransferAttempt.objects.filter(
+                state_id__in=interrupted, outcome=TransferAttempt.Outcome.RUNNING
+            ).update(outcome=TransferAttempt.Outcome.INTERRUPTED)
+        TransferState.objects.filter(pk__in=list(states)).update(
+            status=TransferStatus.SENDING, attempts=F("attempts") + 1, updated_at=now
+        )
+        attempts = [
+            TransferAttempt(
+                organisation_id=s.organisation_id, state=s, batch_id=s.batch_id, worker=worker[:100], at=now
+            )
+            for s in states.values()
+        ]
+        if connection.features.can_return_rows_from_bulk_insert:
+            TransferAttempt.objects.bulk_create(attempts)
+        else:  # pragma: no cover - SQLite >= 3.35 and PostgreSQL return the ids
+            for attempt in attempts:
+                attempt.save()
+    for state, attempt in zip(states.values(), attempts, strict=True):
         _share_organisation(state.invoice)
+        was_sending = state.status == TransferStatus.SENDING
+        state.status, state.attempts, state.updated_at = TransferStatus.SENDING, state.attempts + 1, now
+        state._prepared = (was_sending, attempt)
     return states
 
 
 def _load_state(state_id: int, preloaded: TransferState | None = None) -> TransferState:
-    """The state row, fresh (inside the caller's transaction), with its invoice: the one `preload`
-    read for the slice when given, else read here."""
+    """The state row, fresh (inside the caller's transaction), with its invoice (the given one's,
+    when it is the same invoice, else read here)."""
     if preloaded is None:
         state = _with_invoices(TransferState.objects.all()).get(pk=state_id)
         _share_organisation(state.invoice)
@@ -424,24 +468,32 @@ def _process(state_id: int, client, worker: str, *, mapping=None, preloaded=None
     Raises `Paused` when the organisation has to reconnect (the row is released, nothing lost).
     """
     started = time.monotonic()
-    with db_section(), transaction.atomic():
-        state = _load_state(state_id, preloaded)
-        if state.claimed_by != worker:
-            return "lost"
-        if state.status == TransferStatus.DONE:
-            release([state.pk], worker)
-            return "done"
-        was_sending = state.status == TransferStatus.SENDING
-        state.status = TransferStatus.SENDING
-        state.attempts += 1
-        state.save(update_fields=["status", "attempts", "updated_at"])
-        if was_sending:  # an attempt still "running" belonged to a worker stopped (killed) midway
-            TransferAttempt.objects.filter(state=state, outcome=TransferAttempt.Outcome.RUNNING).update(
-                outcome=TransferAttempt.Outcome.INTERRUPTED
+    prepared = getattr(preloaded, "_prepared", None)
+    if prepared is not None:  # `prepare` started this attempt for the whole slice
+        state = preloaded
+        was_sending, attempt = prepared
+    else:
+        with db_section(), transaction.atomic():
+            state = _load_state(state_id, preloaded)
+            if state.claimed_by != worker:
+                return "lost"
+            if state.status == TransferStatus.DONE:
+                release([state.pk], worker)
+                return "done"
+            was_sending = state.status == TransferStatus.SENDING
+            state.status = TransferStatus.SENDING
+            state.attempts += 1
+            state.save(update_fields=["status", "attempts", "updated_at"])
+            if was_sending:  # an attempt still "running" belonged to a worker stopped (killed) midway
+                TransferAttempt.objects.filter(state=state, outcome=TransferAttempt.Outcome.RUNNING).update(
+                    outcome=TransferAttempt.Outcome.INTERRUPTED
+                )
+            attempt = TransferAttempt.objects.create(
+                organisation_id=state.organisation_id,
+                state=state,
+                batch_id=state.batch_id,
+                worker=worker[:100],
             )
-        attempt = TransferAttempt.objects.create(
-            organisation_id=state.organisation_id, state=state, batch_id=state.batch_id, worker=worker[:100]
-        )
     invoice = state.invoice
     outcome = TransferAttempt.Outcome.RUNNING
     message = ""
@@ -851,7 +903,7 @@ def run_transfers(
                 claimed_any = True
                 if not inflight[org_id]:
                     busy_orgs += 1
-                loaded = preload(ids)
+                loaded = prepare(ids, worker)
                 for sid in ids:
                     if pool is None:
                         try:

@@ -101,3 +101,20 @@ def test_payer_chains_are_refused():
     org = make_org()
     plan = import_members(org, "number;last_name;invoice_to\n1;A;\n2;B;1\n3;C;2\n")
     assert [(e.row, e.column) for e in plan.errors] == [(4, "invoice_to")]
+
+
+def test_empty_kind_country_language_cells_take_the_defaults_or_keep_the_value():
+    org = make_org()
+    make_member(org, "7", last_name="Keller", country="DE", language="fr")
+    text = (
+        "number;kind;first_name;last_name;city;country;language\n"
+        "6;;Heidi;Meier;Chur;;\n"  # new member: person, CH, de
+        "7;;;Keller;Basel;;\n"  # existing member: country and language stay
+    )
+    plan = import_members(org, text)
+    assert plan.ok, plan.errors
+    plan.commit()
+    heidi = Member.objects.get(organisation=org, number="6")
+    assert (heidi.kind, heidi.country, heidi.language) == ("person", "CH", "de")
+    keller = Member.objects.get(organisation=org, number="7")
+    assert (keller.country, keller.language, keller.city) == ("DE", "fr", "Basel")
