@@ -192,9 +192,9 @@ def main() -> None:
                 InvoiceSettings.objects.filter(organisation=org).update(issue_automatically=True)
             sb.settings(latency_ms=args.latency_ms, rate_limit=args.limit)
             mark = sb.last_id()
-            started = time.monotonic()
+            started, cpu_started = time.monotonic(), time.process_time()
             stats = services.transfer_invoices(org, client=client, concurrency=args.concurrency)
-            seconds = time.monotonic() - started
+            seconds, cpu = time.monotonic() - started, time.process_time() - cpu_started
             log = [e for e in sb.requests(since=mark) if e["path"].startswith(("/2.0", "/3.0"))]
             by_kind: dict[str, int] = {}
             for e in log:
@@ -216,7 +216,7 @@ def main() -> None:
             print(f"  done: {done}/{n}, bexio invoices: {len(in_bexio)}, duplicates: {dupes}")
             print(f"  requests: {len(log)} ({by_kind}), 429s: {throttled}")
             print(f"  requests per invoice: {len(log) / n:.2f}")
-            print(f"  seconds: {seconds:.1f}")
+            print(f"  seconds: {seconds:.1f}, cpu ms per invoice (this process): {cpu * 1000 / n:.1f}")
             print(f"  achieved rate: {rate:.0f} requests/min = {rate / args.limit:.2f} of the limit")
             mark = sb.last_id()
             again = time.monotonic()
