@@ -5,7 +5,7 @@ request rate and its ratio to the sandbox's rate limit (target >= 0.90), and che
 (one bexio invoice per invoice, totals equal). Then runs the transfer again: 0 requests expected.
 
     .venv/bin/python bench/transfer_1000.py [--invoices 1000] [--latency-ms 100] [--limit 6000]
-                                            [--concurrency 16] [--members 200] [--positions 3]
+                                            [--concurrency 24] [--members 200] [--positions 3]
 
 Contacts are created beforehand with one bulk contact sync (they are not what this measures).
 Runs on a throw-away SQLite database in a temporary directory; loopback only.
@@ -167,7 +167,7 @@ def main() -> None:
     parser.add_argument("--positions", type=int, default=3)
     parser.add_argument("--latency-ms", type=int, default=100)
     parser.add_argument("--limit", type=int, default=6000, help="sandbox rate limit per minute")
-    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--concurrency", type=int, default=24)
     parser.add_argument("--issue", action="store_true", help="the organisation has 'issue automatically' on")
     args = parser.parse_args()
 

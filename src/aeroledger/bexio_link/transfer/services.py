@@ -35,7 +35,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import close_old_connections, connection, transaction
+from django.db import InterfaceError, OperationalError, close_old_connections, connection, transaction
 from django.db.models import F, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -54,6 +54,7 @@ SLICE = 8  # rows claimed at once per organisation
 # A claimed row / an organisation's batch is ours for this long (renewed while working); after a
 # worker is killed, its invoices wait this long before another worker resumes them.
 LEASE_S = int(os.environ.get("BEXIO_TRANSFER_LEASE_S", "120"))
+DB_RETRIES = 10  # consecutive database failures a worker rides out (~1 min) before giving up
 MAX_ATTEMPTS = 10  # transient failures before a person has to look
 MAX_ORGS_IN_PARALLEL = 4  # per worker process; the rest wait their turn (round-robin)
 ITEM_TYPES = {"KbPositionArticle", "KbPositionCustom", "KbPositionDiscount"}
@@ -834,6 +835,7 @@ def run_transfers(
     last_scan = 0.0
     held: dict[int, float] = {}  # org -> until when our organisation lease needs no renewal
     turn = 0
+    db_failures = 0
 
     def handle(org_id, outcome_or_exc):
         if isinstance(outcome_or_exc, Paused):
@@ -850,102 +852,125 @@ def run_transfers(
 
     try:
         while True:
-            if max_seconds is not None and time.monotonic() - started > max_seconds:
-                break
-            # Look for due work when a slot is worth filling: an organisation has no invoice in
-            # flight, or at least a small slice of slots is free (not after every single invoice).
-            in_flight = sum(len(d) for d in inflight.values())
-            if (
-                in_flight
-                and all(concurrency - len(d) < min(SLICE, concurrency) // 2 for d in inflight.values() if d)
-                and time.monotonic() - last_scan < 1.0
-            ):
-                due = []
-            else:
-                last_scan = time.monotonic()
-                due = [o for o in _orgs_with_due_work(org_ids) if o not in paused]
-            if due:
-                turn = (turn + 1) % len(due)
-                due = due[turn:] + due[:turn]
-            busy_orgs = sum(1 for o in inflight if inflight[o])
-            claimed_any = False
-            for org_id in due:
-                free = concurrency - len(inflight[org_id])
-                if free <= 0:
-                    continue
-                if not inflight[org_id] and pool is not None and busy_orgs >= MAX_ORGS_IN_PARALLEL:
-                    continue
-                if exclusive_orgs and held.get(org_id, 0) < time.monotonic():
-                    if not hold_org(org_id, worker, lease_s=lease_s):
+            try:
+                if max_seconds is not None and time.monotonic() - started > max_seconds:
+                    break
+                # Look for due work when a slot is worth filling: an organisation has no invoice in
+                # flight, or at least a small slice of slots is free (not after every single invoice).
+                in_flight = sum(len(d) for d in inflight.values())
+                if (
+                    in_flight
+                    and all(
+                        concurrency - len(d) < min(SLICE, concurrency) // 2 for d in inflight.values() if d
+                    )
+                    and time.monotonic() - last_scan < 1.0
+                ):
+                    due = []
+                else:
+                    last_scan = time.monotonic()
+                    due = [o for o in _orgs_with_due_work(org_ids) if o not in paused]
+                if due:
+                    turn = (turn + 1) % len(due)
+                    due = due[turn:] + due[:turn]
+                busy_orgs = sum(1 for o in inflight if inflight[o])
+                claimed_any = False
+                for org_id in due:
+                    free = concurrency - len(inflight[org_id])
+                    if free <= 0:
                         continue
-                    held[org_id] = time.monotonic() + lease_s / 3  # re-taken (extended) after that
-
-                if org_id not in clients:
-                    try:
-                        with db_section():
-                            org = Organisation.objects.get(pk=org_id)
-                            clients[org_id] = _prepare_client(client_factory(org))
-                            from aeroledger.bexio_link.masterdata.services import mapping_for
-
-                            mappings[org_id] = _batch_mapping(mapping_for(org), clients[org_id])
-                    except Exception as exc:
-                        if not _is_reconnect(exc):
-                            raise
-                        paused.add(org_id)
-                        _pause_org(org_id, getattr(exc, "message", "") or str(exc))
-                        let_go_org(org_id, worker)
-                        stats["paused"] += 1
+                    if not inflight[org_id] and pool is not None and busy_orgs >= MAX_ORGS_IN_PARALLEL:
                         continue
-                    _mark_running(org_id)
-                ids = claim_states(org_id, worker, min(free, SLICE), lease_s=lease_s)
-                if not ids:
-                    continue
-                claimed_any = True
-                if not inflight[org_id]:
-                    busy_orgs += 1
-                loaded = prepare(ids, worker)
-                for sid in ids:
-                    if pool is None:
+                    if exclusive_orgs and held.get(org_id, 0) < time.monotonic():
+                        if not hold_org(org_id, worker, lease_s=lease_s):
+                            continue
+                        held[org_id] = time.monotonic() + lease_s / 3  # re-taken (extended) after that
+
+                    if org_id not in clients:
                         try:
-                            outcome = _process(
+                            with db_section():
+                                org = Organisation.objects.get(pk=org_id)
+                                clients[org_id] = _prepare_client(client_factory(org))
+                                from aeroledger.bexio_link.masterdata.services import mapping_for
+
+                                mappings[org_id] = _batch_mapping(mapping_for(org), clients[org_id])
+                        except Exception as exc:
+                            if not _is_reconnect(exc):
+                                raise
+                            paused.add(org_id)
+                            _pause_org(org_id, getattr(exc, "message", "") or str(exc))
+                            let_go_org(org_id, worker)
+                            stats["paused"] += 1
+                            continue
+                        _mark_running(org_id)
+                    ids = claim_states(org_id, worker, min(free, SLICE), lease_s=lease_s)
+                    if not ids:
+                        continue
+                    claimed_any = True
+                    if not inflight[org_id]:
+                        busy_orgs += 1
+                    loaded = prepare(ids, worker)
+                    for sid in ids:
+                        if pool is None:
+                            try:
+                                outcome = _process(
+                                    sid,
+                                    clients[org_id],
+                                    worker,
+                                    mapping=mappings[org_id],
+                                    preloaded=loaded.get(sid),
+                                )
+                                handle(org_id, outcome)
+                            except Paused as exc:
+                                handle(org_id, exc)
+                                release(ids, worker)
+                                break
+                        else:
+                            fut = pool.submit(
+                                _run_one,
                                 sid,
                                 clients[org_id],
                                 worker,
-                                mapping=mappings[org_id],
-                                preloaded=loaded.get(sid),
+                                mappings[org_id],
+                                loaded.get(sid),
+                                kept,
                             )
-                            handle(org_id, outcome)
-                        except Paused as exc:
-                            handle(org_id, exc)
-                            release(ids, worker)
-                            break
-                    else:
-                        fut = pool.submit(
-                            _run_one, sid, clients[org_id], worker, mappings[org_id], loaded.get(sid), kept
-                        )
-                        inflight[org_id][fut] = sid
-            all_futures = [f for d in inflight.values() for f in d]
-            if all_futures:
-                done, _pending = wait(all_futures, timeout=0.5, return_when=FIRST_COMPLETED)
-                for org_id in list(inflight):
-                    for fut in [f for f in inflight[org_id] if f in done]:
-                        inflight[org_id].pop(fut)
-                        exc = fut.exception()
-                        handle(org_id, exc if exc is not None else fut.result())
-            elif not claimed_any:
-                delay = _seconds_until_work(org_ids, paused)
-                if delay is None:
-                    break
-                if delay > wait_for_retries_s:
-                    stats["next_try_in_s"] = int(delay)
-                    break
-                time.sleep(max(0.05, min(delay, 1.0)))
-            if time.monotonic() - last_renew > lease_s / 3:
-                last_renew = time.monotonic()
-                for org_id, futs in inflight.items():
-                    if futs:
-                        hold_org(org_id, worker, lease_s=lease_s)
-                        renew(futs.values(), worker, lease_s=lease_s)
+                            inflight[org_id][fut] = sid
+                all_futures = [f for d in inflight.values() for f in d]
+                if all_futures:
+                    done, _pending = wait(all_futures, timeout=0.5, return_when=FIRST_COMPLETED)
+                    for org_id in list(inflight):
+                        for fut in [f for f in inflight[org_id] if f in done]:
+                            inflight[org_id].pop(fut)
+                            exc = fut.exception()
+                            handle(org_id, exc if exc is not None else fut.result())
+                elif not claimed_any:
+                    delay = _seconds_until_work(org_ids, paused)
+                    if delay is None:
+                        break
+                    if delay > wait_for_retries_s:
+                        stats["next_try_in_s"] = int(delay)
+                        break
+                    time.sleep(max(0.05, min(delay, 1.0)))
+                if time.monotonic() - last_renew > lease_s / 3:
+                    last_renew = time.monotonic()
+                    for org_id, futs in inflight.items():
+                        if futs:
+                            hold_org(org_id, worker, lease_s=lease_s)
+                            renew(futs.values(), worker, lease_s=lease_s)
+            except (OperationalError, InterfaceError) as exc:
+                # The database went away (a PostgreSQL restart, a failover): nothing is lost, every
+                # row is committed before its send and looked up by api_reference after. Reconnect
+                # and carry on instead of dying; give up only when it stays away.
+                db_failures += 1
+                if db_failures > DB_RETRIES:
+                    raise
+                stats["db_reconnects"] += 1
+                log.warning("transfer worker lost the database (%s); reconnecting", type(exc).__name__)
+                close_old_connections()
+                connection.close()
+                time.sleep(min(2.0 * db_failures, 10.0))
+            else:
+                db_failures = 0
     finally:
         if pool is not None:
             pool.shutdown(wait=True)

@@ -156,3 +156,26 @@ def test_dry_run_plan_writes_nothing(sb, client, demo):
     assert plan.header["api_reference"] == str(invoice.uuid)
     assert sb.requests(mark) == []
     assert not TransferState.objects.exists()
+
+
+def test_database_lost_mid_batch_the_worker_reconnects_and_finishes_exactly_once(
+    sb, client, demo, monkeypatch
+):
+    """A PostgreSQL restart makes the coordinator's next query fail: it must ride it out."""
+    from django.db import OperationalError
+
+    real = services._orgs_with_due_work
+    calls = {"n": 0}
+
+    def flaky(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:  # after the first slice went out: the server restarts
+            raise OperationalError("server closed the connection unexpectedly")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(services, "_orgs_with_due_work", flaky)
+    monkeypatch.setattr(services.time, "sleep", lambda s: None)
+    services.start_transfer(demo, enqueue=False)
+    stats = services.run_transfers(org_ids=[demo.pk], client_factory=lambda org: client, concurrency=2)
+    assert stats["db_reconnects"] == 1
+    assert_exactly_once(demo, client)
