@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,7 +18,10 @@ from bexio import BexioClient, RateGovernor
 from bexio.auth import MemoryTokenStore, TokenProvider, TokenSet
 from bexio.models import Contact
 
-RECORDED = Path("/work/shared/reference/bexio-recorded/Contacts/fetch-a-list-of-contacts.json")
+RECORDED = (
+    Path(os.environ.get("BEXIO_REFERENCE", Path(__file__).resolve().parents[2] / "shared" / "reference"))
+    / "bexio-recorded/Contacts/fetch-a-list-of-contacts.json"
+)
 # A budget far above what the bench sends: the governor does all its bookkeeping on every
 # request but never has to pace (pacing is tested in tests/bexio, here it would only cost time).
 HEADERS = {"ratelimit-limit": "1000000", "ratelimit-remaining": "999999", "ratelimit-reset": "55"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,7 +14,11 @@ import pytest
 from bexio import BexioClient
 from bexio.auth import BexioAuth, MemoryTokenStore, TokenProvider, TokenSet
 
-RECORDED = Path("/work/shared/reference/bexio-recorded")
+# ../shared/reference beside the project (as in CI); BEXIO_REFERENCE points elsewhere.
+REFERENCE = Path(
+    os.environ.get("BEXIO_REFERENCE", Path(__file__).resolve().parents[3] / "shared" / "reference")
+)
+RECORDED = REFERENCE / "bexio-recorded"
 API = "https://api.bexio.test"
 ISSUER = "https://auth.bexio.test/realms/bexio"
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -13,7 +14,10 @@ from bexio import Criterion
 from bexio import models as m
 from bexio.resources.base import CreateMixin, DeleteMixin, GetMixin, ListMixin, SearchMixin, UpdateMixin
 
-OPERATIONS = Path("/work/shared/reference/bexio-operations.json")
+OPERATIONS = (
+    Path(os.environ.get("BEXIO_REFERENCE", Path(__file__).resolve().parents[3] / "shared" / "reference"))
+    / "bexio-operations.json"
+)
 
 
 def _shape(method: str, path: str) -> tuple[str, str]:

@@ -149,3 +149,8 @@ def test_unknown_fields_and_position_types_do_not_break_parsing():
     invoice = m.Invoice.model_validate(body)
     assert invoice.brand_new_field == {"x": 1}
     assert isinstance(invoice.positions[-1], m.PositionOther)
+
+
+def test_the_recordings_are_there():
+    """Without them every parametrised case above would silently vanish."""
+    assert len(list(RECORDED.rglob("*.json"))) > 100, f"no recordings under {RECORDED} (set BEXIO_REFERENCE)"
