@@ -54,6 +54,18 @@ def sandbox(bexio_sandbox):
     return bexio_sandbox
 
 
+@pytest.fixture
+def bexio_settings(sandbox, settings):
+    """The bexio settings pointing at the session's sandbox (its seeded demo client)."""
+    settings.BEXIO_AUTH_ISSUER = sandbox.issuer
+    settings.BEXIO_API_BASE = sandbox.url
+    settings.BEXIO_SANDBOX_URL = sandbox.url
+    settings.BEXIO_CLIENT_ID = "aeroledger-demo"
+    settings.BEXIO_CLIENT_SECRET = "aeroledger-demo-secret"
+    settings.AEROLEDGER_BASE_URL = "http://127.0.0.1:8000"
+    return sandbox
+
+
 # --- Browser tests -----------------------------------------------------------------------------
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -82,3 +94,20 @@ def browser_page(monkeypatch):
         finally:
             context.close()
             browser.close()
+
+
+@pytest.fixture
+def log_in(browser_page, live_server):
+    """`log_in(username, org, password=PASSWORD)`: log in on `live_server`'s login page in the
+    browser page and wait for the organisation's pages."""
+    from aeroledger.tenancy.testing import PASSWORD
+
+    def log_in(username, org, password=PASSWORD):
+        page = browser_page
+        page.goto(live_server.url + "/login/")
+        page.fill("#id_username", username)
+        page.fill("#id_password", password)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url(f"**/o/{org.slug}/**")
+
+    return log_in

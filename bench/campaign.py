@@ -46,7 +46,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
+from _common import pg_admin  # noqa: E402
+
 PG_DB = "campaign"
 ALL_SCOPES = [
     "openid", "offline_access", "accounting", "article_show", "bank_account_show",
@@ -632,13 +633,6 @@ def self_check(sb) -> dict:
 
 
 # --- the campaign ---------------------------------------------------------------------------------
-def pg_admin(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(sql)
-
-
 def run_campaign(args) -> dict:
     from bexio_sandbox.testing import running_sandbox
 

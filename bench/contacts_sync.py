@@ -11,7 +11,6 @@ Runs on a throw-away SQLite database in a temporary directory; loopback only.
 """
 
 import argparse
-import os
 import sys
 import tempfile
 import time
@@ -20,17 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-
-def setup_django(tmp: str) -> None:
-    os.environ["AEROLEDGER_VAR_DIR"] = tmp
-    os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aeroledger.settings")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", verbosity=0)
+from _common import setup_django  # noqa: E402
 
 
 def api_requests(handle, since: int) -> list[dict]:

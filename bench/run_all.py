@@ -190,8 +190,7 @@ def speedup_rows(one: str, many: str) -> list[Row]:
 
 def benches(quick: bool) -> list[Bench]:
     return [
-        # 1,000 calls are plenty for a per-call CPU figure; the script's governor paces its mock calls
-        # (about 18/s), so its default 3,000 x 3 take some 6 minutes of wall time.
+        # 1,000 calls are plenty for a per-call CPU figure.
         Bench("client_overhead", ["--requests", "1000"], ["--requests", "300", "--pages", "3"], p_client),
         Bench("sandbox_latency", [], ["-n", "300"], p_sandbox, timeout=600),
         Bench("contacts_sync", ["--members", "500", "--latency-ms", "100"],

@@ -13,7 +13,6 @@ With --concurrency C --latency-ms 100 it also checks throughput
 from __future__ import annotations
 
 import argparse
-import socket
 import statistics
 import subprocess
 import sys
@@ -21,12 +20,7 @@ import threading
 import time
 
 import httpx
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from _common import free_port
 
 
 def pct(values: list[float], p: float) -> float:

@@ -24,7 +24,8 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from transfer_1000 import SandboxProcess, setup_django  # noqa: E402
+from _common import setup_django  # noqa: E402
+from transfer_1000 import SandboxProcess  # noqa: E402
 
 
 def main() -> None:

@@ -12,7 +12,6 @@ Runs on a throw-away SQLite database in a temporary directory; loopback only.
 """
 
 import argparse
-import os
 import re
 import socket
 import subprocess
@@ -27,6 +26,8 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+
+from _common import setup_django  # noqa: E402
 
 
 class SandboxProcess:
@@ -77,18 +78,6 @@ class SandboxProcess:
         self.control.close()
         self.proc.terminate()
         self.proc.wait(timeout=10)
-
-
-def setup_django(tmp: str) -> None:
-    os.environ["AEROLEDGER_VAR_DIR"] = tmp
-    os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aeroledger.settings")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", verbosity=0)
 
 
 def make_club(client, n_members: int, n_invoices: int, n_positions: int):

@@ -30,15 +30,9 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(BENCH.parent / "src"))
 
-PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
+from _common import pg_admin, teardown_postgres  # noqa: E402
+
 DB = "multiorg"
-
-
-def pg_admin(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(sql)
 
 
 def worker_main(args) -> None:
@@ -184,17 +178,7 @@ def main() -> None:
         for p in procs:
             if p.poll() is None:
                 p.kill()
-        sb.close()
-        try:
-            from django.db import connections
-
-            connections.close_all()
-        except Exception:  # noqa: BLE001
-            pass
-        pg_admin(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
-        import shutil
-
-        shutil.rmtree(tmp, ignore_errors=True)
+        teardown_postgres(sb, DB, tmp)
 
 
 if __name__ == "__main__":

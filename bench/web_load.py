@@ -15,8 +15,6 @@ overall and per page kind.
 import argparse
 import os
 import random
-import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,26 +31,9 @@ ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(ROOT / "src"))
 
-PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
+from _common import free_port, pct, pg_admin, teardown_postgres  # noqa: E402
+
 DB = "webload"
-
-
-def pg_admin(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(sql)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def pct(values: list[float], p: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(len(values) * p))] if values else float("nan")
 
 
 def build_big_org(n_members: int, n_invoices: int, n_users: int):
@@ -312,15 +293,7 @@ def main() -> None:
                     p.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     p.kill()
-        sb.close()
-        try:
-            from django.db import connections
-
-            connections.close_all()
-        except Exception:  # noqa: BLE001
-            pass
-        pg_admin(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
-        shutil.rmtree(tmp, ignore_errors=True)
+        teardown_postgres(sb, DB, tmp)
 
 
 if __name__ == "__main__":

@@ -28,16 +28,10 @@ EVIL = "https://evil.example/steal"
 
 
 @pytest.fixture
-def bx(sandbox, settings):
-    settings.BEXIO_AUTH_ISSUER = sandbox.issuer
-    settings.BEXIO_API_BASE = sandbox.url
-    settings.BEXIO_SANDBOX_URL = sandbox.url
-    settings.BEXIO_CLIENT_ID = "aeroledger-demo"
-    settings.BEXIO_CLIENT_SECRET = "aeroledger-demo-secret"
-    settings.AEROLEDGER_BASE_URL = "http://127.0.0.1:8000"
+def bx(bexio_settings, settings):
     settings.BEXIO_TIMEOUT_S = 10
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    return sandbox
+    return bexio_settings
 
 
 @pytest.fixture

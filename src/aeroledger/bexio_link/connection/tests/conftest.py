@@ -12,22 +12,12 @@ from aeroledger.bexio_link.connection.demo import script_bexio_login
 from aeroledger.bexio_link.connection.models import BexioConnection
 from aeroledger.tenancy.models import Membership, Organisation
 
-DEMO_CLIENT_ID = "aeroledger-demo"
-DEMO_CLIENT_SECRET = "aeroledger-demo-secret"
-
 
 @pytest.fixture
-def bx(sandbox, settings):
+def bx(bexio_settings, settings):
     """The session's sandbox (root conftest), reset, with the bexio settings pointing at it."""
-    conn_sandbox = sandbox
-    settings.BEXIO_AUTH_ISSUER = conn_sandbox.issuer
-    settings.BEXIO_API_BASE = conn_sandbox.url
-    settings.BEXIO_SANDBOX_URL = conn_sandbox.url
-    settings.BEXIO_CLIENT_ID = DEMO_CLIENT_ID
-    settings.BEXIO_CLIENT_SECRET = DEMO_CLIENT_SECRET
-    settings.AEROLEDGER_BASE_URL = "http://127.0.0.1:8000"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    return conn_sandbox
+    return bexio_settings
 
 
 def make_org(slug="club", *, bexio_option=True, name=None):

@@ -33,18 +33,14 @@ def _get_new_token(page, button="#get-new-token-top"):
     page.wait_for_selector("#kc-oauth, #kc-form-login")
 
 
-def test_setup_in_a_browser(transactional_db, live_bexio, live_server, browser_page):
+def test_setup_in_a_browser(transactional_db, live_bexio, live_server, browser_page, log_in):
     org = make_org("aeroclub", name="Aero Club Browser")
     admin = make_staff(org, "chief")
     admin.set_password("chief-password-1")
     admin.save()
     page = browser_page
 
-    page.goto(live_server.url + "/login/")
-    page.fill("#id_username", "chief")
-    page.fill("#id_password", "chief-password-1")
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"**/o/{org.slug}/**")
+    log_in("chief", org, "chief-password-1")
 
     # 1. Cancel at consent: a clear message, nothing stored.
     _open_authorisation(page)

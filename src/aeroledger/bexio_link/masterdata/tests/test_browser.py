@@ -16,29 +16,9 @@ from aeroledger.bexio_link.masterdata.models import BexioRecord, InvoiceSettings
 from aeroledger.bexio_link.masterdata.services import MasterData
 from aeroledger.bexio_link.masterdata.views import row_specs
 from aeroledger.billing.models import Invoice, InvoicePosition
-from aeroledger.tenancy.testing import PASSWORD, make_member, make_org, make_staff
+from aeroledger.tenancy.testing import make_member, make_org, make_staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-@pytest.fixture
-def bexio_settings(sandbox, settings):
-    """The bexio settings pointing at the session's sandbox (its seeded demo client)."""
-    settings.BEXIO_AUTH_ISSUER = sandbox.issuer
-    settings.BEXIO_API_BASE = sandbox.url
-    settings.BEXIO_SANDBOX_URL = sandbox.url
-    settings.BEXIO_CLIENT_ID = "aeroledger-demo"
-    settings.BEXIO_CLIENT_SECRET = "aeroledger-demo-secret"
-    settings.AEROLEDGER_BASE_URL = "http://127.0.0.1:8000"
-    return sandbox
-
-
-def _log_in(page, live_server, username, org):
-    page.goto(live_server.url + "/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"**/o/{org.slug}/**")
 
 
 def _open_mapping(page):
@@ -49,7 +29,7 @@ def _open_mapping(page):
 
 
 def test_map_and_fix_a_blocked_invoice_in_a_browser(
-    transactional_db, bexio_settings, live_server, browser_page
+    transactional_db, bexio_settings, live_server, browser_page, log_in
 ):
     org = make_org("aeroclub", bexio=True, name="Aero Club Mapping", currency="CHF")
     admin = make_staff(org, "chief")
@@ -70,7 +50,7 @@ def test_map_and_fix_a_blocked_invoice_in_a_browser(
     invoice.save()
     invoice.approve(admin)
     page = browser_page
-    _log_in(page, live_server, "chief", org)
+    log_in("chief", org)
 
     _open_mapping(page)
     assert "Nothing has been imported from bexio yet." in page.inner_text("#refresh")

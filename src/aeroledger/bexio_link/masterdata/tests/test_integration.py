@@ -17,15 +17,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def connected(org, sb, settings, django_capture_on_commit_callbacks):
+def connected(org, bexio_settings, django_capture_on_commit_callbacks):
     from aeroledger.bexio_link.connection.demo import connect_demo
 
-    settings.BEXIO_AUTH_ISSUER = sb.issuer
-    settings.BEXIO_API_BASE = sb.url
-    settings.BEXIO_SANDBOX_URL = sb.url
-    settings.BEXIO_CLIENT_ID = "aeroledger-demo"
-    settings.BEXIO_CLIENT_SECRET = "aeroledger-demo-secret"
-    settings.AEROLEDGER_BASE_URL = "http://127.0.0.1:8000"
     staff(org, "boss", manage_settings=True, manage_members=True)
     enqueued = []
 

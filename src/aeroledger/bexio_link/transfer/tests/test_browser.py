@@ -18,23 +18,11 @@ from django_tasks_db.management.commands.db_worker import Worker
 from aeroledger.bexio_link.connection.demo import connect_demo
 from aeroledger.bexio_link.transfer.models import TransferState, TransferStatus
 from aeroledger.billing.models import Invoice, InvoicePosition, InvoiceStatus
-from aeroledger.tenancy.testing import PASSWORD, make_member, make_org, make_staff
+from aeroledger.tenancy.testing import make_member, make_org, make_staff
 
 from .conftest import map_everything
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-@pytest.fixture
-def bexio_settings(sandbox, settings):
-    """The bexio settings pointing at the session's sandbox (its seeded demo client)."""
-    settings.BEXIO_AUTH_ISSUER = sandbox.issuer
-    settings.BEXIO_API_BASE = sandbox.url
-    settings.BEXIO_SANDBOX_URL = sandbox.url
-    settings.BEXIO_CLIENT_ID = "aeroledger-demo"
-    settings.BEXIO_CLIENT_SECRET = "aeroledger-demo-secret"
-    settings.AEROLEDGER_BASE_URL = "http://127.0.0.1:8000"
-    return sandbox
 
 
 def _approved_invoice(org, admin, number, amount):
@@ -75,7 +63,9 @@ def _run_worker():
     ).run()
 
 
-def test_transfer_selected_invoices_in_a_browser(transactional_db, bexio_settings, live_server, browser_page):
+def test_transfer_selected_invoices_in_a_browser(
+    transactional_db, bexio_settings, live_server, browser_page, log_in
+):
     org = make_org("aeroclub", bexio=True, name="Aero Club Transfer", currency="CHF")
     admin = make_staff(org, "chief")
     assert connect_demo(org, io.StringIO())
@@ -85,11 +75,7 @@ def test_transfer_selected_invoices_in_a_browser(transactional_db, bexio_setting
     left_out = _approved_invoice(org, admin, "13", "55.00")
     page = browser_page
 
-    page.goto(live_server.url + "/login/")
-    page.fill("#id_username", "chief")
-    page.fill("#id_password", PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"**/o/{org.slug}/**")
+    log_in("chief", org)
 
     page.goto(live_server.url + reverse("billing:invoices", args=[org.slug]))
     for inv in (first, left_out, second):
