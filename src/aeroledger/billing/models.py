@@ -237,7 +237,7 @@ class InvoiceLocked(Exception):
 
 
 class InvalidStatusChange(Exception):
-    pass
+    """The invoice cannot go from its status to the one asked for."""
 
 
 # Statuses bexio reports back (after transfer) and which local statuses may move to them.

@@ -29,7 +29,7 @@ _PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
 
 
 class BadPeriod(ValueError):
-    pass
+    """A billing period that is not YYYY-MM."""
 
 
 def parse_period(text: str) -> tuple[date, date]:

@@ -88,7 +88,7 @@ def _submit(
 
 
 class BexioLoginError(Exception):
-    pass
+    """The scripted sandbox login or consent did not go as a browser's would."""
 
 
 def script_bexio_login(
