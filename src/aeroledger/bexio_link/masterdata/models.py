@@ -236,3 +236,41 @@ class ContactLink(models.Model):
     @property
     def is_linked(self) -> bool:
         return self.state == LinkState.LINKED and self.bexio_id is not None
+
+
+class ContactSyncRun(models.Model):
+    """The log of "Sync all contacts" runs (one row per run, enqueued by the contacts page)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        DONE = "done", _("successful")
+        FAILED = "failed", _("failed")
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="bexio_contact_syncs"
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    created_at = models.DateTimeField(_("started"), auto_now_add=True)
+    started_at = models.DateTimeField(_("running since"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    # SyncReport.summary(): created, updated, matched, unchanged, conflicts, errors
+    summary = models.JSONField(_("summary"), default=dict, blank=True)
+    # The first failures, for the page: ["<member number> <message>", ...]
+    messages = models.JSONField(_("messages"), default=list, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("contact sync")
+        verbose_name_plural = _("contact syncs")
+
+    def __str__(self) -> str:
+        return f"{self.organisation} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)

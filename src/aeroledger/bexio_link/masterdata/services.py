@@ -149,13 +149,17 @@ def _derived_from_articles(articles: list[dict], *keys: str) -> list[dict]:
     return [{"id": i, "name": f"#{i}", "derived_from": "article"} for i in ids]
 
 
-def refresh_master_data(org, client=None, *, triggered_by: str = "") -> MasterDataRefresh:
+def refresh_master_data(
+    org, client=None, *, triggered_by: str = "", run: MasterDataRefresh | None = None
+) -> MasterDataRefresh:
     """Import every kind of master data for `org`. Idempotent: a second run changes nothing.
 
     A kind bexio refuses (403: scope or permission missing) is skipped and its records are left as
-    they are; accounts and taxes then fall back to the ids the articles carry.
+    they are; accounts and taxes then fall back to the ids the articles carry. `run`: a row made
+    when the refresh was enqueued (the page shows it as running), else a new one is made.
     """
-    run = MasterDataRefresh.objects.create(organisation=org, triggered_by=triggered_by[:40])
+    if run is None:
+        run = MasterDataRefresh.objects.create(organisation=org, triggered_by=triggered_by[:40])
     summary: dict = {}
     try:
         bexio = api.Api(client if client is not None else client_for(org))

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.db import transaction
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
@@ -11,7 +12,7 @@ from aeroledger.tenancy.access import org_required
 from aeroledger.tenancy.models import Perm
 from bexio import errors as bexio_errors
 
-from . import api
+from . import api, tasks
 from .contacts import (
     ContactSyncError,
     contact_fields,
@@ -20,7 +21,6 @@ from .contacts import (
     fields_hash,
     link_by_hand,
     members_to_sync,
-    sync_contacts,
     unlink,
 )
 from .forms import ChargeMappingForm, InvoiceSettingsForm, LinkForm
@@ -30,7 +30,6 @@ from .services import (
     client_for,
     last_refresh,
     mapping_for,
-    refresh_master_data,
     validate_invoice,
 )
 
@@ -131,14 +130,27 @@ def _mapping_page(request, settings_form=None, rows=None, status=200):
         "settings_form": settings_form,
         "rows": rows,
         "can_change": can_change,
-        "refresh": last_refresh(org),
         "contact_group": mapping.contact_group,
-        "counts": {
-            kind: len(mapping.master.all(kind))
-            for kind in ("article", "tax", "account", "bank_account", "user")
-        },
+        **_refresh_context(org, mapping),
     }
     return render(request, "bexio_masterdata/mapping.html", context, status=status)
+
+
+def _refresh_context(org, mapping) -> dict:
+    return {
+        "refresh": last_refresh(org),
+        "refresh_active": tasks.active_refresh(org) is not None,
+        "counts": {kind: len(mapping.master.all(kind)) for kind in COUNTED_KINDS},
+    }
+
+
+def _finished_poll(request, active: bool):
+    """The poll of a run that was running sees it finished: reload the whole page (it changed)."""
+    if not active and request.GET.get("was") == "running" and request.headers.get("HX-Request"):
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"
+        return response
+    return None
 
 
 WAITING_SHOWN = 20
@@ -250,17 +262,26 @@ def _ensure_group_quietly(request, org) -> None:
 
 @org_required(Perm.MANAGE_SETTINGS, post=True)
 def refresh(request, slug):
-    org = request.organisation
-    try:
-        run = refresh_master_data(org, triggered_by="button")
-    except _not_connected_errors() as exc:
-        messages.error(request, _("Refresh from bexio failed: %(reason)s") % {"reason": _error_text(exc)})
+    """Enqueue the refresh (the db_worker runs it); the page shows it running and polls."""
+    _run, started = tasks.start_refresh(request.organisation, triggered_by="button")
+    if started:
+        messages.success(request, _("Refresh from bexio started."))
     else:
-        if run.changes:
-            messages.success(request, _("Refreshed from bexio: %(n)s changes.") % {"n": run.changes})
-        else:
-            messages.success(request, _("Refreshed from bexio: nothing changed."))
+        messages.info(request, _("A refresh from bexio is already running."))
     return redirect("bexio_masterdata:mapping", slug)
+
+
+@org_required()
+def refresh_state(request, slug):
+    """The "Master data from bexio" card (htmx polls it while a refresh runs). Reads only."""
+    org = request.organisation
+    context = {
+        "can_change": request.membership.has_perm(Perm.MANAGE_SETTINGS),
+        **_refresh_context(org, mapping_for(org)),
+    }
+    return _finished_poll(request, context["refresh_active"]) or render(
+        request, "bexio_masterdata/_refresh.html", context
+    )
 
 
 # --- Contacts ------------------------------------------------------------------------------------
@@ -294,12 +315,35 @@ def contacts(request, slug):
         "can_change": request.membership.has_perm(Perm.MANAGE_MEMBERS),
         "ready": mapping.user is not None,
         "changed_count": sum(1 for item in linked if item["changed"]),
+        **_contact_sync_context(org),
     }
     return render(request, "bexio_masterdata/contacts.html", context)
 
 
-def _report_message(report) -> str:
-    s = report.summary()
+def _contact_sync_context(org) -> dict:
+    run = tasks.last_contact_sync(org)
+    return {
+        "sync_run": run,
+        "sync_active": tasks.active_contact_sync(org) is not None,
+        "sync_report": _summary_message(run.summary) if run is not None and run.summary else "",
+    }
+
+
+@org_required()
+def contacts_sync_state(request, slug):
+    """The "Sync all contacts" part of the contacts page (htmx polls it while a sync runs). Reads only."""
+    org = request.organisation
+    context = {
+        "can_change": request.membership.has_perm(Perm.MANAGE_MEMBERS),
+        "ready": mapping_for(org).user is not None,
+        **_contact_sync_context(org),
+    }
+    return _finished_poll(request, context["sync_active"]) or render(
+        request, "bexio_masterdata/_contact_sync.html", context
+    )
+
+
+def _summary_message(s: dict) -> str:
     return (
         _(
             "Contacts: %(created)s created, %(updated)s updated, %(matched)s matched, "
@@ -311,16 +355,12 @@ def _report_message(report) -> str:
 
 @org_required(Perm.MANAGE_MEMBERS, post=True)
 def contacts_sync(request, slug):
-    org = request.organisation
-    try:
-        report = sync_contacts(org)
-    except _not_connected_errors() as exc:
-        messages.error(request, _("The contact sync failed: %(reason)s") % {"reason": _error_text(exc)})
+    """Enqueue the sync of the whole club (the db_worker runs it); the page polls its state."""
+    _run, started = tasks.start_contact_sync(request.organisation, user=request.user)
+    if started:
+        messages.success(request, _("Contact sync started."))
     else:
-        level = messages.WARNING if report.errors or report.conflicts else messages.SUCCESS
-        messages.add_message(request, level, _report_message(report))
-        for member, message in report.errors[:10]:
-            messages.error(request, f"{member.number if member else ''} {message}".strip())
+        messages.info(request, _("A contact sync is already running."))
     return redirect("bexio_masterdata:contacts", slug)
 
 

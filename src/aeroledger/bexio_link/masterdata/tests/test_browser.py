@@ -1,7 +1,9 @@
 """Invoicing > Bexio > Mapping in chromium: refresh, map, see what blocks an invoice, fix it.
 
 The organisation is connected to the bexio sandbox through the real code flow (connect_demo, the
-consent pages scripted); everything after that is done by the admin in the browser.
+consent pages scripted); everything after that is done by the admin in the browser. "Refresh from
+bexio" is enqueued and run by a database worker (the `db_worker` of production, in batch mode)
+while the page polls.
 """
 
 import io
@@ -10,6 +12,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django_tasks_db.management.commands.db_worker import Worker
 
 from aeroledger.bexio_link.connection.demo import connect_demo
 from aeroledger.bexio_link.masterdata.models import BexioRecord, InvoiceSettings, Kind
@@ -19,6 +22,20 @@ from aeroledger.billing.models import Invoice, InvoicePosition
 from aeroledger.tenancy.testing import make_member, make_org, make_staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def _run_worker():
+    """What `aeroledger db_worker --queue-name bexio` does, until the queue is empty."""
+    Worker(
+        queue_names=["bexio"],
+        interval=0.2,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="browser-test-worker",
+        excluded_queue_names=[],
+    ).run()
 
 
 def _open_mapping(page):
@@ -56,8 +73,15 @@ def test_map_and_fix_a_blocked_invoice_in_a_browser(
     assert "Nothing has been imported from bexio yet." in page.inner_text("#refresh")
     page.click("#refresh-button")
     page.wait_for_url("**/bexio/mapping/")
-    assert "Refreshed from bexio" in page.content()
-    assert "successful" in page.inner_text("#refresh")
+    # The refresh is enqueued: the page answers at once and polls while it waits for a worker.
+    assert "Refresh from bexio started." in page.content()
+    assert "running" in page.inner_text("#refresh")
+    assert page.locator("#refresh").get_attribute("hx-get")
+    assert page.locator("#refresh-button").is_disabled()
+    _run_worker()
+    # The poll sees the run finished and reloads the page with the imported data.
+    page.locator("#refresh", has_text="successful").wait_for(timeout=15_000)
+    assert page.locator("#refresh").get_attribute("hx-get") is None
     assert BexioRecord.objects.filter(organisation=org, kind=Kind.TAX).exists()
     # Nothing is mapped yet: the owner user and the bank account are missing (and listed).
     problems = page.inner_text("#problems")

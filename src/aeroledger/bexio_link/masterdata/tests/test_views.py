@@ -6,7 +6,16 @@ from django.urls import reverse
 
 from aeroledger.tenancy.models import Membership
 
-from ..models import ChargeMapping, ContactLink, InvoiceSettings, Kind, LinkState
+from ..models import (
+    BexioRecord,
+    ChargeMapping,
+    ContactLink,
+    ContactSyncRun,
+    InvoiceSettings,
+    Kind,
+    LinkState,
+    MasterDataRefresh,
+)
 from ..services import MasterData, refresh_master_data
 from .conftest import member
 
@@ -113,14 +122,108 @@ def patched(monkeypatch, sb):
     bx.close()
 
 
-def test_refresh_button_and_contact_actions(client, org, admin, patched):
+def _queued():
+    from django_tasks_db.models import DBTaskResult
+
+    return list(DBTaskResult.objects.ready())
+
+
+def _run_queued():
+    """What the db_worker does with each queued task (called here, in the test's transaction)."""
+    for result in _queued():
+        result.task.call(*result.args_kwargs["args"], **result.args_kwargs["kwargs"])
+        result.set_successful(None)
+
+
+def test_refresh_button_enqueues_once_and_the_worker_runs_it(client, org, admin, patched, sb):
+    from .conftest import Log
+
     client.force_login(admin)
+    url = reverse("bexio_masterdata:mapping", args=[org.slug])
+    log = Log(sb)
     response = client.post(reverse("bexio_masterdata:refresh", args=[org.slug]), follow=True)
-    assert b"changes" in response.content
+    assert b"Refresh from bexio started." in response.content
+    assert log.entries() == []  # the request itself asks bexio nothing
+    queued = _queued()
+    assert [r.task_path.rsplit(".", 1)[-1] for r in queued] == ["refresh_organisation"]
+    assert queued[0].queue_name == "bexio"
+    page = response.content.decode()
+    assert "running" in page and 'hx-get="' in page and "refresh/state/" in page
+    assert 'id="refresh-button" disabled' in page
+    # A second click while it is queued enqueues nothing.
     response = client.post(reverse("bexio_masterdata:refresh", args=[org.slug]), follow=True)
-    assert b"nothing changed" in response.content
+    assert b"already running" in response.content
+    assert len(_queued()) == 1
+    assert MasterDataRefresh.objects.filter(organisation=org).count() == 1
+    # The poll while it runs: the card, still polling.
+    state_url = reverse("bexio_masterdata:refresh_state", args=[org.slug]) + "?was=running"
+    card = client.get(state_url, HTTP_HX_REQUEST="true")
+    assert card.status_code == 200 and b'hx-trigger="every 1s"' in card.content
+
+    _run_queued()
+    assert log.entries()  # the worker did ask bexio
+    run = MasterDataRefresh.objects.get(organisation=org)
+    assert run.ok and run.finished_at and run.changes
+    # The poll sees it finished: the whole page reloads.
+    done = client.get(state_url, HTTP_HX_REQUEST="true")
+    assert done.status_code == 204 and done["HX-Refresh"] == "true"
+    page = client.get(url).content.decode()
+    assert "successful" in page and "refresh/state/" not in page
+    assert 'id="refresh-button" disabled' not in page
+    assert BexioRecord.objects.filter(organisation=org, kind=Kind.TAX).exists()
+    # Once finished, a new click starts a new run.
+    client.post(reverse("bexio_masterdata:refresh", args=[org.slug]))
+    assert len(_queued()) == 1
+
+
+def test_contacts_sync_enqueues_once_and_the_worker_runs_it(client, org, admin, patched, sb):
+    from .conftest import Log
+
+    refresh_master_data(org, patched)
     master = MasterData(org)
     InvoiceSettings.objects.create(organisation=org, user=master.all(Kind.USER)[0])
+    m1, m2 = member(org, 3), member(org, 4)
+    client.force_login(admin)
+    log = Log(sb)
+    response = client.post(reverse("bexio_masterdata:contacts_sync", args=[org.slug]), follow=True)
+    assert b"Contact sync started." in response.content
+    assert log.entries() == []
+    assert [r.task_path.rsplit(".", 1)[-1] for r in _queued()] == ["sync_contacts"]
+    page = response.content.decode()
+    assert "Waiting for a worker to pick the contact sync up" in page and "contacts/sync/state/" in page
+    assert 'id="sync-all" disabled' in page
+    response = client.post(reverse("bexio_masterdata:contacts_sync", args=[org.slug]), follow=True)
+    assert b"already running" in response.content
+    assert len(_queued()) == 1
+    assert ContactSyncRun.objects.filter(organisation=org).count() == 1
+
+    _run_queued()
+    run = ContactSyncRun.objects.get(organisation=org)
+    assert run.status == ContactSyncRun.Status.DONE and run.summary["created"] == 2
+    assert ContactLink.objects.filter(member__in=[m1, m2], state=LinkState.LINKED).count() == 2
+    state_url = reverse("bexio_masterdata:contacts_sync_state", args=[org.slug]) + "?was=running"
+    assert client.get(state_url, HTTP_HX_REQUEST="true")["HX-Refresh"] == "true"
+    page = client.get(reverse("bexio_masterdata:contacts", args=[org.slug])).content.decode()
+    assert "2 created" in page and "successful" in page and "contacts/sync/state/" not in page
+
+
+def test_contacts_sync_failure_is_shown(client, org, admin):
+    """Not connected: the task fails, the page says why."""
+    client.force_login(admin)
+    client.post(reverse("bexio_masterdata:contacts_sync", args=[org.slug]))
+    with pytest.raises(Exception):  # noqa: B017 - whatever the task raises, it is recorded
+        _run_queued()
+    run = ContactSyncRun.objects.get(organisation=org)
+    assert run.status == ContactSyncRun.Status.FAILED and run.error
+    page = client.get(reverse("bexio_masterdata:contacts", args=[org.slug])).content.decode()
+    assert "failed" in page
+
+
+def test_single_member_actions_stay_synchronous(client, org, admin, patched):
+    refresh_master_data(org, patched)
+    master = MasterData(org)
+    InvoiceSettings.objects.create(organisation=org, user=master.all(Kind.USER)[0])
+    client.force_login(admin)
     m = member(org, 3)
     response = client.post(reverse("bexio_masterdata:contact_sync", args=[org.slug, m.pk]), follow=True)
     link = ContactLink.objects.get(member=m)
@@ -133,9 +236,7 @@ def test_refresh_button_and_contact_actions(client, org, admin, patched):
         follow=True,
     )
     assert ContactLink.objects.get(member=m).matched_by == "hand"
-    member(org, 4)
-    response = client.post(reverse("bexio_masterdata:contacts_sync", args=[org.slug]), follow=True)
-    assert b"1 created" in response.content and b"1 unchanged" in response.content
+    assert _queued() == []
 
 
 def test_mapping_page_lists_blocked_invoices(client, org, admin, invoice):
