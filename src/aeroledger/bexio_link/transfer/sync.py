@@ -10,7 +10,9 @@
    paid, cancelled; reverted to draft = transferred again), through the invoice's model method.
 3. Only where `total_received_payments` changed are the payments fetched; each new payment is
    booked once to the bill-to member's credit account (`external_ref="bexio-payment:<id>"`,
-   unique per organisation, so a second sync or a concurrent one cannot book it twice).
+   unique per organisation, so a second sync or a concurrent one cannot book it twice). A booked
+   payment that is no longer listed (deleted in bexio, which lowers total_received_payments) is
+   reversed once by a negative payment entry (`external_ref="bexio-payment-deleted:<id>"`).
 `full=True` also lists all of bexio's invoices (2,000 per request) to notice deleted ones.
 """
 
@@ -58,6 +60,7 @@ class SyncResult:
     seen: int = 0
     changed: int = 0
     payments: int = 0
+    reversals: int = 0
     requests: int = 0
     gone: int = 0
     watermark: str = ""
@@ -112,6 +115,42 @@ def book_payment(state: TransferState, payment) -> bool:
     return True
 
 
+def reverse_deleted_payments(state: TransferState, listed_ids: set[str]) -> int:
+    """Reverse, once each, the payments booked for this invoice that bexio no longer lists."""
+    invoice = state.invoice
+    booked = CreditEntry.objects.filter(
+        organisation_id=state.organisation_id, invoice=invoice, external_ref__startswith="bexio-payment:"
+    )
+    n = 0
+    for entry in booked:
+        pid = entry.external_ref.split(":", 1)[1]
+        if pid in listed_ids:
+            continue
+        ref = f"bexio-payment-deleted:{pid}"
+        if CreditEntry.objects.filter(organisation_id=state.organisation_id, external_ref=ref).exists():
+            continue
+        params = {"nr": state.document_nr or invoice.number}
+        try:
+            with transaction.atomic():
+                CreditEntry.objects.create(
+                    organisation_id=state.organisation_id,
+                    member_id=entry.member_id,
+                    date=timezone.localdate(),
+                    # kind payment (negative), so what is paid on the invoice drops back as well
+                    # (outstanding_on_invoices sums the payments booked on it).
+                    kind=CreditKind.PAYMENT,
+                    amount=-entry.amount,
+                    text=_("Payment deleted in bexio for invoice %(nr)s") % params,
+                    reason=_("The payment was deleted in bexio (invoice %(nr)s).") % params,
+                    invoice=invoice,
+                    external_ref=ref,
+                )
+        except IntegrityError:  # reversed at the same moment by another sync
+            continue
+        n += 1
+    return n
+
+
 def _apply(state: TransferState, found, client, result: SyncResult) -> None:
     status_id = getattr(found, "kb_item_status_id", None)
     status_id = int(status_id) if status_id is not None else None
@@ -124,9 +163,11 @@ def _apply(state: TransferState, found, client, result: SyncResult) -> None:
         return  # seen before (the overlap): nothing to do
     if received != state.received_payments:
         result.requests += 1
-        for payment in client.invoices.payments(state.bexio_id).list():
+        payments = list(client.invoices.payments(state.bexio_id).list())
+        for payment in payments:
             if book_payment(state, payment):
                 result.payments += 1
+        result.reversals += reverse_deleted_payments(state, {str(p.id) for p in payments})
     invoice = state.invoice
     if local is not None and invoice.status not in (InvoiceStatus.DRAFT, InvoiceStatus.APPROVED):
         try:

@@ -9,7 +9,13 @@ from django.utils import timezone
 from aeroledger.bexio_link.transfer import services
 from aeroledger.bexio_link.transfer.models import SyncState, TransferState, TransferStatus
 from aeroledger.bexio_link.transfer.sync import sync_status
-from aeroledger.billing.models import CreditEntry, Invoice, InvoicePosition, InvoiceStatus
+from aeroledger.billing.models import (
+    CreditEntry,
+    Invoice,
+    InvoicePosition,
+    InvoiceStatus,
+    outstanding_on_invoices,
+)
 from bexio.models import PaymentCreate
 
 from .conftest import map_everything, write_requests
@@ -147,3 +153,47 @@ def test_sync_asks_only_for_what_changed(sb, client, club):
     assert len(reqs) == 1 and reqs[0]["path"] == "/2.0/kb_invoice/search"
     assert result.changed >= 1
     assert mark  # requests before were logged
+
+
+def test_payment_deleted_in_bexio_is_reversed_once(sb, client, club):
+    map_everything(club, client, issue=True)
+    inv = (
+        Invoice.objects.filter(organisation=club, status=InvoiceStatus.DRAFT, amount_due__gt=10)
+        .order_by("pk")
+        .first()
+    )
+    inv.approve(None)
+    services.transfer_invoices(club, [inv.pk], client=client, concurrency=1)
+    state = TransferState.objects.get(invoice=inv)
+    assert state.status == TransferStatus.DONE and state.issued
+
+    due = inv.amount_due
+    owed_before = outstanding_on_invoices(inv.member)
+    payment = client.invoices.payments(state.bexio_id).create(PaymentCreate(value=due))
+    r1 = sync_status(club, client)
+    inv.refresh_from_db()
+    assert inv.status == InvoiceStatus.PAID
+    assert r1.payments == 1
+    booked = CreditEntry.objects.filter(organisation=club, external_ref=f"bexio-payment:{payment.id}")
+    assert booked.count() == 1
+
+    client.invoices.payments(state.bexio_id).delete(payment.id)
+    assert client.invoices.get(state.bexio_id).kb_item_status_id == 8
+    r2 = sync_status(club, client)
+    inv.refresh_from_db()
+    assert inv.status == InvoiceStatus.OPEN
+    ref = f"bexio-payment-deleted:{payment.id}"
+    reversals = CreditEntry.objects.filter(organisation=club, external_ref=ref)
+    assert reversals.count() == 1
+    reversal = reversals.get()
+    assert reversal.amount == -due and reversal.member_id == inv.member_id and reversal.invoice_id == inv.pk
+    assert reversal.kind == "payment" and "deleted in bexio" in reversal.reason
+    assert r2.reversals == 1 and r2.payments == 0
+
+    r3 = sync_status(club, client)
+    assert r3.reversals == 0 and r3.payments == 0
+    entries = CreditEntry.objects.filter(organisation=club, invoice=inv)
+    assert entries.count() == 2
+    assert entries.balance() == 0
+    assert TransferState.objects.get(invoice=inv).received_payments == 0
+    assert outstanding_on_invoices(inv.member) == owed_before  # the reopened invoice is owed again
