@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import secrets
 import threading
+import time
 import weakref
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from contextlib import AbstractContextManager, nullcontext
@@ -384,6 +386,18 @@ def _process_lock(key: Hashable) -> _Lock:
         return lock
 
 
+log = logging.getLogger(__name__)
+
+
+class _UnsavedRotation(Exception):
+    """bexio rotated the token but the store failed to save it (e.g. its database restarted)."""
+
+    def __init__(self, new: TokenSet, replaces: TokenSet) -> None:
+        super().__init__("the rotated bexio token could not be saved")
+        self.new = new
+        self.replaces = replaces
+
+
 class TokenProvider:
     """A valid access token on demand, refreshing (rotation-safe) shortly before expiry."""
 
@@ -395,10 +409,17 @@ class TokenProvider:
         refresh_margin_s: float = 120,
         lock_key: Hashable | None = None,
         clock: Callable[[], datetime] | None = None,
+        save_retry_s: float = 60.0,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.auth = auth
         self.store = store
         self.refresh_margin_s = refresh_margin_s
+        # After bexio rotated the refresh token the old one is dead: the new pair must reach the
+        # store. When the store fails (its database restarting), keep trying this long.
+        self.save_retry_s = save_retry_s
+        self._sleep = sleep
+        self._unsaved: _UnsavedRotation | None = None
         self._clock = clock or _utcnow
         self._lock = _process_lock(lock_key if lock_key is not None else ("store", id(store)))
         self._cached: TokenSet | None = None
@@ -415,6 +436,8 @@ class TokenProvider:
         return tokens is not None and not tokens.expires_within(self.refresh_margin_s, self._clock())
 
     def access_token(self) -> str:
+        if self._unsaved is not None:
+            return self._save_rotated(self._unsaved, budget_s=0).access_token
         cached = self._cached
         if self._fresh(cached):
             return cached.access_token  # type: ignore[union-attr]
@@ -431,6 +454,44 @@ class TokenProvider:
         return lock() if callable(lock) else nullcontext()
 
     def _refresh(self, *, rejected: str | None) -> TokenSet:
+        try:
+            return self._refresh_locked(rejected=rejected)
+        except _UnsavedRotation as unsaved:
+            # Outside the store's lock (its transaction died with the connection): retry the save.
+            return self._save_rotated(unsaved, budget_s=self.save_retry_s)
+
+    def _save_rotated(self, unsaved: _UnsavedRotation, *, budget_s: float) -> TokenSet:
+        """Store the rotated pair, retrying while the store fails (its database restarting).
+
+        The new access token is used only once the pair is saved. Until then the pair is kept here
+        so that a later call saves it instead of refreshing again with the spent refresh token.
+        """
+        with self._lock:
+            self._unsaved = unsaved
+            self._cached = None
+            deadline = time.monotonic() + budget_s
+            delay = 0.5
+            while True:
+                try:
+                    saved = self.store.save(unsaved.new, replaces=unsaved.replaces)
+                except Exception as exc:
+                    if time.monotonic() + delay > deadline:
+                        log.error("the rotated bexio token could not be saved yet (%s)", type(exc).__name__)
+                        raise
+                    self._sleep(delay)
+                    delay = min(delay * 2, 5.0)
+                    continue
+                self._unsaved = None
+                if saved:
+                    self._cached = unsaved.new
+                    return unsaved.new
+                stored = self.store.load()  # someone stored a newer pair meanwhile: adopt it
+                if stored is None:
+                    raise ReconnectRequired("the bexio token was removed", reason="no_token")
+                self._cached = stored
+                return stored
+
+    def _refresh_locked(self, *, rejected: str | None) -> TokenSet:
         with self._lock, self._store_lock():
             current = self.store.load()
             if current is None:
@@ -468,7 +529,11 @@ class TokenProvider:
                 return again
             raise
         # Save the rotated refresh token before anyone uses the new access token.
-        if self.store.save(new, replaces=current):
+        try:
+            saved = self.store.save(new, replaces=current)
+        except Exception as exc:  # noqa: BLE001 (the store failed; the old refresh token is spent)
+            raise _UnsavedRotation(new, current) from exc
+        if saved:
             self._cached = new
             return new
         stored = self.store.load()

@@ -193,10 +193,51 @@ def test_new_access_token_is_not_used_when_saving_the_rotated_token_fails():
         def save(self, new, *, replaces):
             raise OSError("database down")
 
-    provider = TokenProvider(auth=CountingAuth(), store=BrokenStore(tokens(expires_in=10)))
+    provider = TokenProvider(auth=CountingAuth(), store=BrokenStore(tokens(expires_in=10)), save_retry_s=0)
     with pytest.raises(OSError):
         provider.access_token()
     assert provider.tokens is None or provider.tokens.access_token != "at-2"
+
+
+def test_a_store_failing_during_rotation_is_retried_and_the_spent_token_never_reused():
+    """The database restarts just as bexio rotates: the new pair is saved once it is back."""
+    auth = CountingAuth()
+
+    class RestartingStore(MemoryTokenStore):
+        failures = 2
+
+        def save(self, new, *, replaces):
+            if self.failures:
+                self.failures -= 1
+                raise OSError("database restarting")
+            return super().save(new, replaces=replaces)
+
+    store = RestartingStore(tokens(expires_in=10))
+    provider = TokenProvider(auth=auth, store=store, sleep=lambda s: None)
+    assert provider.access_token() == "at-2"
+    assert store.load().refresh_token == "rt-2"
+    assert auth.calls == ["rt-1"]  # one refresh: the spent rt-1 was not sent again
+
+
+def test_a_pair_that_could_not_be_saved_is_saved_by_the_next_call_not_refreshed_again():
+    auth = CountingAuth()
+
+    class DownThenUp(MemoryTokenStore):
+        down = True
+
+        def save(self, new, *, replaces):
+            if self.down:
+                raise OSError("database down")
+            return super().save(new, replaces=replaces)
+
+    store = DownThenUp(tokens(expires_in=10))
+    provider = TokenProvider(auth=auth, store=store, save_retry_s=0)
+    with pytest.raises(OSError):
+        provider.access_token()
+    store.down = False
+    assert provider.access_token() == "at-2"
+    assert store.load().refresh_token == "rt-2"
+    assert auth.calls == ["rt-1"]
 
 
 def test_two_threads_racing_make_exactly_one_refresh():

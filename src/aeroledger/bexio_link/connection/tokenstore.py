@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from bexio.auth import TokenSet
@@ -68,11 +68,19 @@ class DatabaseTokenStore:
             qs = qs.select_for_update()
         return qs.first()
 
+    @staticmethod
+    def _live_connection() -> None:
+        """After a database restart the provider retries: drop a broken connection first."""
+        if not connection.in_atomic_block:
+            connection.close_if_unusable_or_obsolete()
+
     def load(self) -> TokenSet | None:
+        self._live_connection()
         conn = self._row()
         return _tokenset(conn) if conn else None
 
     def save(self, new: TokenSet, *, replaces: TokenSet | None) -> bool:
+        self._live_connection()
         with transaction.atomic():
             conn = self._row(lock=True)
             if conn is None or not same_tokens(_tokenset(conn), replaces):
