@@ -30,8 +30,10 @@ test-postgres: $(STAMP)
 
 test: lint test-sqlite test-postgres
 
+# With PostgreSQL reachable the campaign runs on it and restarts it mid-batch; else on SQLite.
 campaign: $(STAMP)
-	$(BIN)/python bench/campaign.py
+	if $(BIN)/python -c "import psycopg; psycopg.connect('$(PG_URL)', connect_timeout=3).close()" 2>/dev/null; \
+	then $(BIN)/python bench/campaign.py --postgres; else $(BIN)/python bench/campaign.py; fi
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
