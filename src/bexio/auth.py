@@ -25,6 +25,7 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
+from bexio import retry
 from bexio.errors import (
     BexioError,
     ConnectError,
@@ -470,16 +471,17 @@ class TokenProvider:
             self._unsaved = unsaved
             self._cached = None
             deadline = time.monotonic() + budget_s
-            delay = 0.5
+            attempt = 0
             while True:
                 try:
                     saved = self.store.save(unsaved.new, replaces=unsaved.replaces)
                 except Exception as exc:
+                    attempt += 1
+                    delay = retry.backoff_delay(attempt, cap=5.0)
                     if time.monotonic() + delay > deadline:
                         log.error("the rotated bexio token could not be saved yet (%s)", type(exc).__name__)
                         raise
                     self._sleep(delay)
-                    delay = min(delay * 2, 5.0)
                     continue
                 self._unsaved = None
                 if saved:
