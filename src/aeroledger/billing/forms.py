@@ -4,9 +4,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from aeroledger.members.models import Member
+from aeroledger.tenancy import hooks
 from aeroledger.tenancy.forms import DateInput
 
-from .models import CreditEntry, CreditKind, Invoice
+from .models import MANUAL_CREDIT_KINDS, CreditEntry, CreditKind, Invoice
 from .runs import BadPeriod, parse_period
 
 
@@ -15,32 +16,66 @@ class StatementPeriodForm(forms.Form):
     end = forms.DateField(label=_("To"), required=False, widget=DateInput())
 
 
-class CreditEntryForm(forms.ModelForm):
-    """A deposit, a payment received or a manual correction (with its reason)."""
+def money_accounts(organisation) -> list[tuple[str, str]]:
+    """Bank accounts a deposit or refund may go through, as the accounting integration offers them
+    (hook "money_accounts"; none without an integration)."""
+    return [choice for answer in hooks.collect("money_accounts", organisation) for choice in answer]
 
-    kind = forms.ChoiceField(
-        label=_("Kind"),
-        choices=[(k.value, k.label) for k in (CreditKind.DEPOSIT, CreditKind.PAYMENT, CreditKind.CORRECTION)],
+
+class CreditEntryForm(forms.ModelForm):
+    """A deposit, a refund paid out, or a correction (with its reason), booked by hand.
+
+    Amounts are entered positive; a refund is booked as a debit. A correction may go either way.
+    """
+
+    kind = forms.ChoiceField(label=_("Kind"), choices=[(k.value, k.label) for k in MANUAL_CREDIT_KINDS])
+    amount = forms.DecimalField(
+        label=_("Amount (CHF)"),
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("-1000000"),
+        max_value=Decimal("1000000"),
+        help_text=_("Deposits and refunds: a positive amount. Corrections: negative to take credit away."),
     )
+    money_account = forms.ChoiceField(label=_("Bank account"), required=False)
 
     class Meta:
         model = CreditEntry
-        fields = ["kind", "date", "amount", "text", "reason"]
+        fields = ["kind", "date", "amount", "money_account", "text", "reason"]
         widgets = {"date": DateInput()}
         help_texts = {"reason": _("Required for corrections.")}
+
+    def __init__(self, *args, organisation, **kwargs):
+        super().__init__(*args, **kwargs)
+        accounts = money_accounts(organisation)
+        if accounts:
+            self.fields["money_account"].choices = [("", "---------"), *accounts]
+            self.fields["money_account"].help_text = _("Where the money of a deposit or refund went through.")
+        else:
+            del self.fields["money_account"]
 
     def clean(self):
         cleaned = super().clean()
         kind, amount = cleaned.get("kind"), cleaned.get("amount")
-        if kind in (CreditKind.DEPOSIT, CreditKind.PAYMENT) and amount is not None and amount <= 0:
-            self.add_error("amount", _("Deposits and payments are positive amounts."))
+        if amount is not None and amount == 0:
+            self.add_error("amount", _("The amount cannot be zero."))
+        elif kind in (CreditKind.DEPOSIT, CreditKind.REFUND) and amount is not None and amount < 0:
+            self.add_error("amount", _("Deposits and refunds are entered as positive amounts."))
         if kind == CreditKind.CORRECTION and not (cleaned.get("reason") or "").strip():
             self.add_error("reason", _("A correction needs a reason."))
+        if (
+            kind in (CreditKind.DEPOSIT, CreditKind.REFUND)
+            and "money_account" in self.fields
+            and not cleaned.get("money_account")
+        ):
+            self.add_error("money_account", _("Choose the bank account the money went through."))
+        if kind == CreditKind.REFUND and amount is not None and amount > 0:
+            cleaned["amount"] = -amount
         return cleaned
 
 
 class BillingRunForm(forms.Form):
-    period = forms.CharField(label=_("Period"), help_text=_("YYYY-MM, e.g. 2026-11"), max_length=7)
+    period = forms.CharField(label=_("Period"), help_text=_("The month, e.g. 11.2026"), max_length=7)
     approve = forms.BooleanField(label=_("Approve the invoices right away"), required=False)
 
     def clean_period(self):

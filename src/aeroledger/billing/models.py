@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Max, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from aeroledger.members.models import Member
 from aeroledger.tenancy.models import Organisation
 
-from .money import invoice_totals, position_amount
+from .money import Settlement, position_amount, settle
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 QUANTITY = {"max_digits": 14, "decimal_places": 4}
@@ -72,6 +72,14 @@ class Charge(models.Model):
     class Meta:
         ordering = ["date", "id"]
         indexes = [models.Index(fields=["organisation", "member", "date"])]
+        # A charge is something owed to the club, never money for the member: credit comes only from
+        # deposits, top-ups and permissioned corrections (CreditEntry).
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(quantity__gte=0, unit_price__gte=0, amount__gte=0),
+                name="charge_not_negative",
+            )
+        ]
         verbose_name = _("charge")
         verbose_name_plural = _("charges")
 
@@ -86,16 +94,35 @@ class Charge(models.Model):
     def is_locked(self) -> bool:
         return self.invoice_id is not None or (self.flight_id is not None and self.flight.is_signed_off)
 
+    def lock(self) -> "Charge":
+        """This charge locked and read afresh, its flight locked first (the flight's sign-off decides
+        whether its charges may change; the same order as a flight edit: flight, then charges)."""
+        if self.flight_id is not None:
+            self.flight.lock()
+        return Charge.objects.select_for_update().get(pk=self.pk)
+
     @property
     def mapping_key(self) -> tuple[str, int | None]:
         return (self.charge_type, self.aircraft_id or self.aerodrome_id or None)
 
 
 class CreditKind(models.TextChoices):
+    """A line of a member's credit account (a prepayment the club owes the member: a liability).
+
+    Money in: a deposit recorded here, a top-up invoice paid. Money out: credit used to pay charges
+    (when an invoice is approved), a refund paid out. A correction (either sign) needs a reason and
+    the Manage invoicing permission.
+    """
+
     DEPOSIT = "deposit", _("Deposit")
-    CHARGE = "charge", _("Charge")
-    PAYMENT = "payment", _("Payment received")
+    TOP_UP = "top_up", _("Top-up paid")
+    USAGE = "usage", _("Paid from credit")
+    REFUND = "refund", _("Refund paid out")
     CORRECTION = "correction", _("Correction")
+
+
+# The kinds a person records by hand (the others come from approvals and payments).
+MANUAL_CREDIT_KINDS = (CreditKind.DEPOSIT, CreditKind.REFUND, CreditKind.CORRECTION)
 
 
 class CreditEntryQuerySet(models.QuerySet):
@@ -121,6 +148,12 @@ class CreditEntry(models.Model):
     charge = models.ForeignKey(
         Charge, on_delete=models.SET_NULL, null=True, blank=True, related_name="credit_entries"
     )
+    payment = models.ForeignKey(
+        "InvoicePayment", on_delete=models.PROTECT, null=True, blank=True, related_name="credit_entries"
+    )
+    # Where the money of a deposit or refund went through (a bank account the accounting offers,
+    # see the "money_accounts" hook); empty when not known.
+    money_account = models.CharField(_("bank account"), max_length=100, blank=True)
     external_ref = models.CharField(_("external reference"), max_length=100, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     created_by = models.ForeignKey(
@@ -158,41 +191,32 @@ class CreditEntry(models.Model):
 
 
 def credit_balance(member: Member, *, until: date_type | None = None) -> Decimal:
+    """The member's credit: what the club owes the member (the sum of the entries)."""
     entries = CreditEntry.objects.filter(organisation_id=member.organisation_id, member=member)
     if until is not None:
         entries = entries.filter(date__lte=until)
     return entries.balance()
 
 
-def outstanding_on_invoices(member: Member, *, exclude: "Invoice | None" = None) -> Decimal:
-    """What the member still owes on earlier charge invoices (due minus payments booked on them)."""
-    invoices = Invoice.objects.filter(
-        organisation_id=member.organisation_id, member=member, kind=InvoiceKind.CHARGES
+def pending_charges(member: Member) -> Decimal:
+    """Charges of the member not yet paid from credit or invoiced: signed off (or on a draft)."""
+    unbilled = Charge.objects.billable().filter(organisation_id=member.organisation_id, member=member)
+    on_drafts = Charge.objects.filter(
+        organisation_id=member.organisation_id, member=member, invoice__status=InvoiceStatus.DRAFT
     )
-    invoices = invoices.exclude(status__in=[InvoiceStatus.PAID, InvoiceStatus.CANCELLED])
-    if exclude is not None:
-        invoices = invoices.exclude(pk=exclude.pk)
-    due = invoices.aggregate(s=Sum("amount_due"))["s"] or Decimal("0")
-    paid = CreditEntry.objects.filter(invoice__in=invoices, kind=CreditKind.PAYMENT).aggregate(
-        s=Sum("amount")
-    )["s"] or Decimal("0")
-    return due - paid
+    total = Decimal("0")
+    for qs in (unbilled, on_drafts):
+        total += qs.aggregate(s=Sum("amount"))["s"] or Decimal("0")
+    return total
 
 
-def credit_available_for(
-    member: Member, charges: list[Charge], *, exclude: "Invoice | None" = None
-) -> Decimal:
-    """Prepaid credit that may cover these charges.
+def lock_credit_account(member: Member) -> None:
+    """Serialise everything that reads and then changes this member's credit (across processes).
 
-    The balance already contains the sign-off debits of these charges, so they are added back; what
-    the member still owes on earlier invoices is not credit (it is paid by those invoices).
-    `exclude` is the invoice being (re)calculated: what it says is due is not yet owed.
+    The member row is the credit account's lock: an approval that uses credit, a payment that adds
+    to it, a refund that pays it out each take it first, so no franc is used twice.
     """
-    balance = CreditEntry.objects.filter(organisation_id=member.organisation_id, member=member).balance()
-    debited = CreditEntry.objects.filter(charge__in=charges, kind=CreditKind.CHARGE).aggregate(
-        s=Sum("amount")
-    )["s"] or Decimal("0")
-    return balance - debited + outstanding_on_invoices(member, exclude=exclude)
+    Member.objects.select_for_update().filter(pk=member.pk).values_list("pk", flat=True).first()
 
 
 class BillingRun(models.Model):
@@ -240,7 +264,11 @@ class InvalidStatusChange(Exception):
     """The invoice cannot go from its status to the one asked for."""
 
 
-# Statuses bexio reports back (after transfer) and which local statuses may move to them.
+class CancelRefused(InvalidStatusChange):
+    """Something outside billing (the accounting integration) already has the invoice; `str()` says why."""
+
+
+# Statuses the accounting reports back (after transfer).
 BEXIO_STATUSES = {
     InvoiceStatus.OPEN,
     InvoiceStatus.PARTIALLY_PAID,
@@ -248,9 +276,21 @@ BEXIO_STATUSES = {
     InvoiceStatus.CANCELLED,
     InvoiceStatus.TRANSFERRED,
 }
+# Statuses of an invoice that the accounting has (the only ones a status read back may replace).
+IN_ACCOUNTING = BEXIO_STATUSES
 
 
 class Invoice(models.Model):
+    """A member's bill for a period (kind "charges") or a request to top up the credit ("top_up").
+
+    In prepaid mode the member's credit pays the charges first (oldest first) when the invoice is
+    approved; only the rest (`amount_due`) is invoiced. `total` = `credit_applied` + `amount_due`.
+    An invoice whose credit pays everything is a statement: nothing is due.
+
+    Every change of status is a transition method that locks the row, re-reads the status it expects
+    and changes it, or raises: never a save of a copy read earlier.
+    """
+
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="invoices")
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     number = models.CharField(_("number"), max_length=40, blank=True)
@@ -271,7 +311,7 @@ class Invoice(models.Model):
     title = models.CharField(_("title"), max_length=200)
     total = models.DecimalField(_("total"), default=Decimal("0.00"), **MONEY)
     rounding_difference = models.DecimalField(_("rounding difference"), default=Decimal("0.00"), **MONEY)
-    credit_applied = models.DecimalField(_("credit applied"), default=Decimal("0.00"), **MONEY)
+    credit_applied = models.DecimalField(_("paid from credit"), default=Decimal("0.00"), **MONEY)
     amount_due = models.DecimalField(_("amount due"), default=Decimal("0.00"), **MONEY)
     run = models.ForeignKey(
         BillingRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="invoices"
@@ -290,11 +330,17 @@ class Invoice(models.Model):
             # The invoice list: one organisation's invoices newest first, without a sort on disk.
             models.Index(fields=["organisation", "-date", "-id"], name="invoice_org_newest_first"),
         ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(credit_applied__gte=0, amount_due__gte=0),
+                name="invoice_amounts_not_negative",
+            )
+        ]
         verbose_name = _("invoice")
         verbose_name_plural = _("invoices")
 
     def __str__(self) -> str:
-        return f"{self.number or self.uuid} {self.member.display_name}"
+        return f"{self.number} {self.member.display_name}"
 
     @property
     def is_locked(self) -> bool:
@@ -305,25 +351,42 @@ class Invoice(models.Model):
         return self.total - self.rounding_difference
 
     @property
+    def is_statement(self) -> bool:
+        """Credit pays all of it: nothing is invoiced, the member gets a statement."""
+        return self.kind == InvoiceKind.CHARGES and self.amount_due == 0 and self.credit_applied > 0
+
+    @property
     def positions_editable(self) -> bool:
         """Positions may be removed or added on draft charge invoices (a top-up has its one position)."""
         return self.status == InvoiceStatus.DRAFT and self.kind == InvoiceKind.CHARGES
 
+    @property
+    def uses_credit(self) -> bool:
+        return self.kind == InvoiceKind.CHARGES and self.organisation.is_prepaid
+
+    # --- totals --------------------------------------------------------------------------------
+    def _positions_oldest_first(self) -> list["InvoicePosition"]:
+        return sorted(self.positions.all(), key=lambda p: (p.date or self.date, p.pos, p.pk or 0))
+
+    def settlement(self, credit: Decimal | None) -> Settlement:
+        """How credit (None: none) would pay this invoice's positions, oldest first."""
+        return settle([p.amount for p in self._positions_oldest_first()], credit)
+
+    def _apply_totals(self, s: Settlement) -> None:
+        self.total = s.total
+        self.rounding_difference = s.rounding_difference
+        self.credit_applied = s.credit_used
+        self.amount_due = s.amount_due
+
     def recalculate(self, credit_available: Decimal | None = None) -> None:
-        """Totals from the positions (see money.invoice_totals); drafts only."""
+        """Totals from the positions, as credit would pay them now (drafts only; a preview)."""
         if self.is_locked:
             raise InvoiceLocked
-        totals = invoice_totals((p.amount for p in self.positions.all()), credit_available)
-        self.total = totals.total
-        self.rounding_difference = totals.rounding_difference
-        self.credit_applied = totals.credit_applied
-        self.amount_due = totals.amount_due
+        self._apply_totals(self.settlement(credit_available))
 
     def credit_available(self) -> Decimal | None:
-        """Prepaid credit that may cover this invoice's charges (None in post-paid mode)."""
-        if not self.organisation.is_prepaid:
-            return None
-        return credit_available_for(self.member, list(self.charges.all()), exclude=self)
+        """The member's credit that may pay this invoice (None when credit does not apply)."""
+        return credit_balance(self.member) if self.uses_credit else None
 
     def refresh_totals(self) -> None:
         """Recalculate a draft from its positions and the member's credit now, and save the totals."""
@@ -331,6 +394,15 @@ class Invoice(models.Model):
         self.save(
             update_fields=["total", "rounding_difference", "credit_applied", "amount_due", "updated_at"]
         )
+
+    # --- transitions (each locks and re-checks) -----------------------------------------------
+    def _lock(self) -> "Invoice":
+        """This invoice's row, locked until the end of the transaction, as the database has it now."""
+        return Invoice.objects.select_for_update().select_related("organisation", "member").get(pk=self.pk)
+
+    def _take(self, fresh: "Invoice", *fields: str) -> None:
+        for name in ("status", *fields):
+            setattr(self, name, getattr(fresh, name))
 
     def _lock_positions(self) -> None:
         """Lock the invoice row and re-read its status; InvoiceLocked unless positions may change."""
@@ -340,7 +412,8 @@ class Invoice(models.Model):
 
     @transaction.atomic
     def remove_position(self, position: "InvoicePosition") -> None:
-        """Take a position off a draft. Its charge is un-invoiced again: the next billing run bills it."""
+        """Take a position off a draft. Its charge is un-invoiced again: the next billing run bills it
+        (nothing was paid from credit yet: credit pays when an invoice is approved)."""
         if position.invoice_id != self.pk:
             raise ValueError("the position is not on this invoice")
         self._lock_positions()
@@ -358,8 +431,8 @@ class Invoice(models.Model):
     def add_manual_position(self, *, text: str, quantity: Decimal, unit_price: Decimal, user=None):
         """Add a position of charge type `manual` to a draft; returns the new position.
 
-        Like a flight's charges it is a charge of the bill-to member (debited from the credit account
-        in prepaid mode), so removing the position later leaves it for the next billing run.
+        Like a flight's charges it is a charge of the bill-to member (paid from credit in prepaid
+        mode when the invoice is approved); removing the position leaves it for the next billing run.
         """
         self._lock_positions()
         day = self.period_end or self.date
@@ -374,17 +447,6 @@ class Invoice(models.Model):
             invoice=self,
         )
         charge.save()
-        if self.organisation.is_prepaid and charge.amount:
-            CreditEntry.objects.create(
-                organisation_id=self.organisation_id,
-                member=self.member,
-                date=day,
-                kind=CreditKind.CHARGE,
-                amount=-charge.amount,
-                text=text,
-                charge=charge,
-                created_by=user,
-            )
         last = self.positions.aggregate(last=Max("pos"))["last"] or 0
         position = InvoicePosition(
             invoice=self,
@@ -400,22 +462,123 @@ class Invoice(models.Model):
         self.refresh_totals()
         return position
 
+    @transaction.atomic
     def approve(self, user) -> None:
-        if self.status != InvoiceStatus.DRAFT:
-            raise InvalidStatusChange(f"cannot approve an invoice in status {self.status}")
-        self.status = InvoiceStatus.APPROVED
-        self.approved_at = timezone.now()
-        self.approved_by = user
-        self.save(update_fields=["status", "approved_at", "approved_by", "updated_at"])
+        """Draft -> approved. In prepaid mode the member's credit pays the positions now, oldest
+        first (credit entries "paid from credit"), and only the rest stays due."""
+        if self.uses_credit:
+            lock_credit_account(self.member)  # before the invoice: the same order as cancel()
+        fresh = self._lock()
+        if fresh.status != InvoiceStatus.DRAFT:
+            raise InvalidStatusChange(f"cannot approve an invoice in status {fresh.status}")
+        credit = credit_balance(fresh.member) if fresh.uses_credit else None
+        positions = fresh._positions_oldest_first()
+        s = settle([p.amount for p in positions], credit)
+        for position, covered in zip(positions, s.covered, strict=True):
+            if position.credit_covered != covered:
+                InvoicePosition.objects.filter(pk=position.pk).update(credit_covered=covered)
+            if covered > 0:
+                CreditEntry.objects.create(
+                    organisation_id=fresh.organisation_id,
+                    member_id=fresh.member_id,
+                    date=fresh.date,
+                    kind=CreditKind.USAGE,
+                    amount=-covered,
+                    text=position.text,
+                    invoice=fresh,
+                    charge_id=position.charge_id,
+                    created_by=user,
+                )
+        fresh._apply_totals(s)
+        fresh.status = InvoiceStatus.APPROVED
+        fresh.approved_at = timezone.now()
+        fresh.approved_by = user
+        fresh.save(
+            update_fields=[
+                "status",
+                "approved_at",
+                "approved_by",
+                "total",
+                "rounding_difference",
+                "credit_applied",
+                "amount_due",
+                "updated_at",
+            ]
+        )
+        self._take(
+            fresh,
+            "approved_at",
+            "approved_by",
+            "total",
+            "rounding_difference",
+            "credit_applied",
+            "amount_due",
+        )
+
+    @transaction.atomic
+    def cancel(self, user=None) -> None:
+        """Draft or approved -> cancelled: the charges are billed again, credit used comes back.
+
+        An approved invoice can be cancelled only while nothing of it has reached the accounting:
+        every function registered for the hook "invoice_cancel" may refuse (with the reason) or
+        withdraw its pending work, inside this transaction.
+        """
+        from aeroledger.tenancy import hooks
+
+        if self.uses_credit:
+            lock_credit_account(self.member)
+        fresh = self._lock()
+        if fresh.status not in (InvoiceStatus.DRAFT, InvoiceStatus.APPROVED):
+            raise InvalidStatusChange(f"cannot cancel an invoice in status {fresh.status} here")
+        if fresh.status == InvoiceStatus.APPROVED:
+            refusal = hooks.first("invoice_cancel", fresh)
+            if refusal:
+                raise CancelRefused(refusal)
+            used = fresh.credit_entries.filter(kind=CreditKind.USAGE).aggregate(s=Sum("amount"))["s"]
+            if used:
+                CreditEntry.objects.create(
+                    organisation_id=fresh.organisation_id,
+                    member_id=fresh.member_id,
+                    date=timezone.localdate(),
+                    kind=CreditKind.USAGE,
+                    amount=-used,
+                    text=str(_("Invoice %(number)s cancelled: credit restored") % {"number": fresh.number}),
+                    invoice=fresh,
+                    created_by=user,
+                )
+        fresh.status = InvoiceStatus.CANCELLED
+        fresh.save(update_fields=["status", "updated_at"])
+        fresh.charges.update(invoice=None)
+        self._take(fresh)
+
+    def _move(self, expected, status) -> bool:
+        """Conditional UPDATE: from one of the `expected` statuses to `status`; True if it moved."""
+        expected = [expected] if isinstance(expected, str) else list(expected)
+        moved = Invoice.objects.filter(pk=self.pk, status__in=expected).update(
+            status=status, updated_at=timezone.now()
+        )
+        if moved:
+            self.status = status
+        return bool(moved)
 
     def mark_transferred(self) -> None:
-        if self.status != InvoiceStatus.APPROVED:
+        """Approved -> transferred (the accounting has the invoice)."""
+        if not self._move(InvoiceStatus.APPROVED, InvoiceStatus.TRANSFERRED):
+            self.status = Invoice.objects.values_list("status", flat=True).get(pk=self.pk)
             raise InvalidStatusChange(f"cannot transfer an invoice in status {self.status}")
-        self.status = InvoiceStatus.TRANSFERRED
-        self.save(update_fields=["status", "updated_at"])
+
+    def mark_paid_from_credit(self) -> bool:
+        """Approved -> paid, for a statement (credit paid all of it) once the accounting has it."""
+        if not self.is_statement:
+            raise InvalidStatusChange("only an invoice paid fully from credit is paid without a payment")
+        return self._move(InvoiceStatus.APPROVED, InvoiceStatus.PAID)
 
     def set_status_from_bexio(self, status: str) -> bool:
-        """Apply a status read back from bexio; returns whether it changed."""
+        """Apply a status read back from the accounting; returns whether it changed.
+
+        Only an invoice the accounting has (transferred or further) takes it: a draft, approved or
+        here-cancelled invoice never changes because of a (stale) read.
+        """
         status = InvoiceStatus(status)
         if status not in BEXIO_STATUSES:
             raise InvalidStatusChange(f"bexio cannot set status {status}")
@@ -423,16 +586,53 @@ class Invoice(models.Model):
             raise InvalidStatusChange("a draft invoice is not in bexio")
         if self.status == status:
             return False
-        self.status = status
-        self.save(update_fields=["status", "updated_at"])
-        return True
+        return self._move([s for s in IN_ACCOUNTING if s != status], status)
 
-    def cancel(self) -> None:
-        if self.status not in (InvoiceStatus.DRAFT, InvoiceStatus.APPROVED):
-            raise InvalidStatusChange(f"cannot cancel an invoice in status {self.status} here")
-        self.status = InvoiceStatus.CANCELLED
-        self.save(update_fields=["status", "updated_at"])
-        self.charges.update(invoice=None)
+    # --- payments ------------------------------------------------------------------------------
+    @property
+    def paid_amount(self) -> Decimal:
+        return self.payments.aggregate(s=Sum("amount"))["s"] or Decimal("0.00")
+
+    @transaction.atomic
+    def record_payment(self, *, amount: Decimal, date, external_ref: str, text: str = ""):
+        """Book a payment (negative: a reversal) of this invoice once; returns (payment, created).
+
+        A payment of a top-up invoice is also credit for the member (a "top-up paid" entry, in the
+        same transaction). `external_ref` makes it idempotent: a second call changes nothing.
+        """
+        existing = InvoicePayment.objects.filter(
+            organisation_id=self.organisation_id, external_ref=external_ref
+        )
+        if existing.exists():
+            return existing.first(), False
+        if self.kind == InvoiceKind.TOP_UP:
+            lock_credit_account(self.member)
+        try:
+            with transaction.atomic():
+                payment = InvoicePayment.objects.create(
+                    organisation_id=self.organisation_id,
+                    invoice=self,
+                    date=date,
+                    amount=amount,
+                    text=text,
+                    external_ref=external_ref,
+                )
+        except IntegrityError:  # booked at this moment by another process
+            return InvoicePayment.objects.get(
+                organisation_id=self.organisation_id, external_ref=external_ref
+            ), False
+        if self.kind == InvoiceKind.TOP_UP and amount:
+            CreditEntry.objects.create(
+                organisation_id=self.organisation_id,
+                member_id=self.member_id,
+                date=date,
+                kind=CreditKind.TOP_UP,
+                amount=amount,
+                text=text,
+                invoice=self,
+                payment=payment,
+            )
+        return payment, True
 
 
 class InvoicePosition(models.Model):
@@ -453,10 +653,18 @@ class InvoicePosition(models.Model):
     quantity = models.DecimalField(_("quantity"), **QUANTITY)
     unit_price = models.DecimalField(_("unit price"), **UNIT_PRICE)
     amount = models.DecimalField(_("amount"), **MONEY)
+    # The part of `amount` paid from the member's credit (set when the invoice is approved).
+    credit_covered = models.DecimalField(_("paid from credit"), default=Decimal("0.00"), **MONEY)
 
     class Meta:
         ordering = ["invoice", "pos"]
-        constraints = [models.UniqueConstraint(fields=["invoice", "pos"], name="invoice_position_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "pos"], name="invoice_position_unique"),
+            models.CheckConstraint(
+                condition=models.Q(credit_covered__gte=0, credit_covered__lte=models.F("amount")),
+                name="position_covered_within_amount",
+            ),
+        ]
         verbose_name = _("invoice position")
         verbose_name_plural = _("invoice positions")
 
@@ -470,3 +678,33 @@ class InvoicePosition(models.Model):
     @property
     def mapping_key(self) -> tuple[str, int | None]:
         return (self.charge_type, self.aircraft_id or self.aerodrome_id or None)
+
+    @property
+    def amount_invoiced(self) -> Decimal:
+        """The part of this position that is due (not paid from credit)."""
+        return self.amount - self.credit_covered
+
+
+class InvoicePayment(models.Model):
+    """A payment of an invoice, as the accounting reports it (negative: a payment deleted there)."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
+    date = models.DateField(_("date"))
+    amount = models.DecimalField(_("amount"), **MONEY)
+    text = models.CharField(_("text"), max_length=300, blank=True)
+    external_ref = models.CharField(_("external reference"), max_length=100)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["date", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "external_ref"], name="invoice_payment_ref_unique"
+            )
+        ]
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.amount}"

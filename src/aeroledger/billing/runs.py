@@ -3,6 +3,7 @@
 import calendar
 import re
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -20,25 +21,39 @@ from .models import (
     Invoice,
     InvoiceKind,
     InvoicePosition,
-    credit_available_for,
-    outstanding_on_invoices,  # noqa: F401 (moved to models; still importable from here)
+    credit_balance,
 )
+from .money import settle
 
 PAYMENT_TERM_DAYS = 30
-_PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
+# 2026-11 (ISO) or 11.2026 (as a Swiss person writes a month).
+_PERIODS = (re.compile(r"^(?P<y>\d{4})-(?P<m>\d{1,2})$"), re.compile(r"^(?P<m>\d{1,2})\.(?P<y>\d{4})$"))
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 class BadPeriod(ValueError):
-    """A billing period that is not YYYY-MM."""
+    """A billing period that is not a month."""
 
 
 def parse_period(text: str) -> tuple[date, date]:
-    """'2026-11' -> (2026-11-01, 2026-11-30)."""
-    match = _PERIOD.match((text or "").strip())
-    if not match or not 1 <= int(match.group(2)) <= 12:
-        raise BadPeriod(_("The period must look like YYYY-MM, e.g. 2026-11."))
-    year, month = int(match.group(1)), int(match.group(2))
+    """'2026-11' or '11.2026' -> (2026-11-01, 2026-11-30)."""
+    text = (text or "").strip()
+    match = next((m for m in (p.match(text) for p in _PERIODS) if m), None)
+    if match is None or not 1 <= int(match["m"]) <= 12:
+        raise BadPeriod(_("The period is a month, e.g. 11.2026 or 2026-11."))
+    year, month = int(match["y"]), int(match["m"])
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise BadPeriod(
+            _("The period must lie between %(first)s and %(last)s.")
+            % {"first": FIRST_YEAR, "last": LAST_YEAR}
+        )
     return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+
+
+def period_label(text: str) -> str:
+    """The period as the treasurer reads it: '11.2026'."""
+    start, _end = parse_period(text)
+    return f"{start:%m.%Y}"
 
 
 def _lock_organisation(organisation: Organisation) -> None:
@@ -67,21 +82,73 @@ def _create_invoice(organisation: Organisation, member: Member, kind, title: str
     )
 
 
+def _billable(organisation: Organisation, end: date):
+    return (
+        Charge.objects.billable()
+        .filter(organisation=organisation, date__lte=end)
+        .order_by("member_id", "date", "id")
+    )
+
+
+@dataclass(frozen=True)
+class RunPreview:
+    """What a billing run would make, before it makes anything."""
+
+    period_start: date
+    period_end: date
+    members: int
+    charges: int
+    total: Decimal  # all charges
+    credit: Decimal  # of which paid from credit (as the balances stand now)
+    due: Decimal  # invoiced
+    invoices: int  # invoices with an amount due
+    statements: int  # members whose credit pays everything
+
+
+def preview_billing_run(organisation: Organisation, period: str) -> RunPreview:
+    """The figures of `billing_run(organisation, period)` as of now; writes nothing."""
+    start, end = parse_period(period)
+    by_member: dict[int, list[Decimal]] = defaultdict(list)
+    for member_id, amount in _billable(organisation, end).values_list("member_id", "amount"):
+        by_member[member_id].append(amount)
+    total = credit = due = Decimal("0")
+    invoices = statements = 0
+    members = Member.objects.in_bulk(list(by_member)) if organisation.is_prepaid else {}
+    for member_id, amounts in by_member.items():
+        balance = credit_balance(members[member_id]) if organisation.is_prepaid else None
+        s = settle(amounts, balance)
+        total += s.subtotal
+        credit += s.credit_used
+        due += s.amount_due
+        invoices += s.amount_due > 0
+        statements += s.amount_due == 0 and s.credit_used > 0
+    return RunPreview(
+        start,
+        end,
+        len(by_member),
+        sum(map(len, by_member.values())),
+        total,
+        credit,
+        due,
+        invoices,
+        statements,
+    )
+
+
 @transaction.atomic
 def billing_run(organisation: Organisation, period: str, *, user=None, approve: bool = False):
     """One draft invoice per bill-to member with a position per billable charge up to the period end.
 
-    Returns (run, invoices). Charges are locked and must still be un-invoiced, so two runs at the
-    same time never put a charge on two invoices.
+    Returns (run, invoices); (None, []) when there is nothing to bill (no empty run is recorded).
+    Charges are locked and must still be un-invoiced, so two runs at the same time never put a charge
+    on two invoices. `approve` approves each invoice at once (credit pays it first, see
+    Invoice.approve).
     """
     start, end = parse_period(period)
     _lock_organisation(organisation)
-    charges = list(
-        Charge.objects.select_for_update(of=("self",))
-        .billable()
-        .filter(organisation=organisation, date__lte=end)
-        .order_by("member_id", "date", "id")
-    )
+    charges = list(_billable(organisation, end).select_for_update(of=("self",)))
+    if not charges:
+        return None, []
     run = BillingRun.objects.create(
         organisation=organisation, period_start=start, period_end=end, created_by=user
     )
@@ -119,10 +186,7 @@ def billing_run(organisation: Organisation, period: str, *, user=None, approve: 
                 unit_price=charge.unit_price,
             ).save()
         Charge.objects.filter(pk__in=[c.pk for c in member_charges]).update(invoice=invoice)
-        credit = (
-            credit_available_for(member, member_charges, exclude=invoice) if organisation.is_prepaid else None
-        )
-        invoice.recalculate(credit)
+        invoice.recalculate(credit_balance(member) if organisation.is_prepaid else None)
         invoice.save()
         if approve:
             invoice.approve(user)

@@ -1,14 +1,17 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from aeroledger.members.models import Member
 from aeroledger.tenancy.access import org_required
 from aeroledger.tenancy.models import Perm
 from aeroledger.tenancy.pages import form_page
+from aeroledger.tenancy.templatetags.money import chf
 
 from .forms import (
     BillingRunForm,
@@ -20,15 +23,19 @@ from .forms import (
 )
 from .models import (
     BillingRun,
+    CancelRefused,
     CreditEntry,
+    CreditKind,
     InvalidStatusChange,
     Invoice,
     InvoiceKind,
     InvoiceLocked,
     InvoicePosition,
     InvoiceStatus,
+    credit_balance,
+    lock_credit_account,
 )
-from .runs import billing_run, create_top_up
+from .runs import billing_run, create_top_up, period_label, preview_billing_run
 
 PAGE_SIZE = 50
 
@@ -100,15 +107,24 @@ def statement(request, slug, member_id):
 @org_required(Perm.MANAGE_INVOICING)
 def credit_entry_create(request, slug, member_id):
     member = _member(request, member_id)
-    form = CreditEntryForm(request.POST or None)
+    form = CreditEntryForm(request.POST or None, organisation=request.organisation)
     if request.method == "POST" and form.is_valid():
         entry = form.save(commit=False)
-        entry.organisation = request.organisation
-        entry.member = member
-        entry.created_by = request.user
-        entry.save()
-        messages.success(request, _("The entry was booked."))
-        return redirect("billing:statement", slug, member.pk)
+        with transaction.atomic():
+            lock_credit_account(member)
+            balance = credit_balance(member)
+            if entry.kind == CreditKind.REFUND and balance + entry.amount < 0:
+                form.add_error(
+                    "amount",
+                    _("A refund cannot be more than the credit (%(balance)s).") % {"balance": chf(balance)},
+                )
+            else:
+                entry.organisation = request.organisation
+                entry.member = member
+                entry.created_by = request.user
+                entry.save()
+                messages.success(request, _("The entry was booked."))
+                return redirect("billing:statement", slug, member.pk)
     return render(request, "billing/credit_entry_form.html", {"form": form, "member": member})
 
 
@@ -182,7 +198,7 @@ def invoice_edit(request, slug, invoice_id):
         {"invoice": invoice},
         saved=_("The invoice was saved."),
         back=redirect("billing:invoice", slug, invoice.pk),
-        locked=_("An approved invoice cannot be edited here any more.") if invoice.is_locked else "",
+        locked=lambda i: _("An approved invoice cannot be edited here any more.") if i.is_locked else "",
     )
 
 
@@ -191,24 +207,62 @@ def invoice_approve(request, slug, invoice_id):
     invoice = _invoice(request, invoice_id)
     try:
         invoice.approve(request.user)
-        messages.success(request, _("Invoice %(number)s was approved.") % {"number": invoice.number})
     except InvalidStatusChange:
-        messages.error(request, _("Only draft invoices can be approved."))
+        messages.error(
+            request,
+            _("Invoice %(number)s is no longer a draft (%(status)s); only drafts can be approved.")
+            % {"number": invoice.number, "status": invoice.get_status_display()},
+        )
+    else:
+        messages.success(request, approved_message(invoice))
     return redirect("billing:invoice", slug, invoice.pk)
+
+
+def approved_message(invoice: Invoice) -> str:
+    if invoice.is_statement:
+        return _(
+            "Invoice %(number)s was approved; the credit pays all of it (%(credit)s), nothing is due."
+        ) % {
+            "number": invoice.number,
+            "credit": chf(invoice.credit_applied),
+        }
+    if invoice.credit_applied:
+        return _("Invoice %(number)s was approved: %(credit)s paid from credit, %(due)s due.") % {
+            "number": invoice.number,
+            "credit": chf(invoice.credit_applied),
+            "due": chf(invoice.amount_due),
+        }
+    return _("Invoice %(number)s was approved.") % {"number": invoice.number}
 
 
 @org_required(Perm.MANAGE_INVOICING, post=True)
 def invoice_cancel(request, slug, invoice_id):
     invoice = _invoice(request, invoice_id)
     try:
-        invoice.cancel()
-        messages.success(
-            request,
-            _("Invoice %(number)s was cancelled; its charges can be billed again.")
-            % {"number": invoice.number},
-        )
+        invoice.cancel(request.user)
+    except CancelRefused as exc:
+        messages.error(request, str(exc))
     except InvalidStatusChange:
-        messages.error(request, _("Invoices already transferred to bexio are cancelled in bexio."))
+        if invoice.status == InvoiceStatus.CANCELLED:
+            messages.info(request, _("Invoice %(number)s is already cancelled.") % {"number": invoice.number})
+        else:
+            messages.error(
+                request,
+                _(
+                    "Invoice %(number)s is in the accounting already (%(status)s): cancel it there; "
+                    "its status comes back here."
+                )
+                % {"number": invoice.number, "status": invoice.get_status_display()},
+            )
+    else:
+        if invoice.credit_applied:
+            text = _(
+                "Invoice %(number)s was cancelled; the credit it used (%(credit)s) is back on the member's "
+                "account and its charges can be billed again."
+            )
+        else:
+            text = _("Invoice %(number)s was cancelled; its charges can be billed again.")
+        messages.success(request, text % {"number": invoice.number, "credit": chf(invoice.credit_applied)})
     return redirect("billing:invoice", slug, invoice.pk)
 
 
@@ -279,27 +333,51 @@ def runs(request, slug):
 
 @org_required(Perm.MANAGE_INVOICING)
 def run_create(request, slug):
+    """Period -> preview (members, invoices, totals; nothing written) -> the run itself."""
     form = BillingRunForm(request.POST or None)
+    preview = None
     if request.method == "POST" and form.is_valid():
-        run, made = billing_run(
-            request.organisation,
-            form.cleaned_data["period"],
-            user=request.user,
-            approve=form.cleaned_data["approve"],
-        )
-        messages.success(request, _("The billing run made %(count)s invoices.") % {"count": len(made)})
-        return redirect("billing:run", slug, run.pk)
-    return render(request, "billing/run_form.html", {"form": form})
+        period = form.cleaned_data["period"]
+        if request.POST.get("action") == "create":
+            run, made = billing_run(
+                request.organisation, period, user=request.user, approve=form.cleaned_data["approve"]
+            )
+            if run is None:
+                messages.info(
+                    request,
+                    _("Nothing to bill up to the end of %(period)s.") % {"period": period_label(period)},
+                )
+                return redirect("billing:runs", slug)
+            messages.success(
+                request,
+                ngettext(
+                    "The billing run made %(count)s invoice.",
+                    "The billing run made %(count)s invoices.",
+                    len(made),
+                )
+                % {"count": len(made)},
+            )
+            return redirect("billing:run", slug, run.pk)
+        preview = preview_billing_run(request.organisation, period)
+    return render(request, "billing/run_form.html", {"form": form, "preview": preview})
 
 
 @org_required(Perm.MANAGE_INVOICING, post=True)
 def run_approve(request, slug, run_id):
-    """Approve every draft invoice of the run."""
+    """Approve every draft invoice of the run (each in its own transaction, locked and re-checked)."""
     run = get_object_or_404(BillingRun, organisation=request.organisation, pk=run_id)
-    drafts = list(run.invoices.filter(status=InvoiceStatus.DRAFT))
-    for invoice in drafts:
-        invoice.approve(request.user)
-    messages.success(request, _("%(count)s invoices were approved.") % {"count": len(drafts)})
+    approved = 0
+    for invoice in run.invoices.filter(status=InvoiceStatus.DRAFT).select_related("member", "organisation"):
+        try:
+            invoice.approve(request.user)
+        except InvalidStatusChange:  # approved or cancelled meanwhile by someone else
+            continue
+        approved += 1
+    messages.success(
+        request,
+        ngettext("%(count)s invoice was approved.", "%(count)s invoices were approved.", approved)
+        % {"count": approved},
+    )
     return redirect("billing:run", slug, run.pk)
 
 

@@ -143,12 +143,16 @@ class Flight(models.Model):
             )
         return charges
 
+    def lock(self) -> "Flight":
+        """This flight's row, locked until the end of the transaction, as the database has it now."""
+        return Flight.objects.select_for_update().get(pk=self.pk)
+
     @transaction.atomic
     def rebuild_charges(self) -> None:
         """Replace this flight's charges by what the tariffs produce now (before sign-off only)."""
         from aeroledger.billing.models import Charge
 
-        if self.is_signed_off:
+        if self.lock().is_signed_off:
             raise FlightLocked
         self.charges.all().delete()
         for fields in self.tariff_charges():
@@ -156,26 +160,18 @@ class Flight(models.Model):
 
     @transaction.atomic
     def sign_off(self, user) -> None:
-        """Lock the charges; in prepaid mode debit them from the bill-to member's credit account."""
-        from aeroledger.billing.models import CreditEntry, CreditKind
+        """Lock the flight and its charges: from now on they are billed as they are.
 
-        flight = Flight.objects.select_for_update().get(pk=self.pk)
-        if flight.is_signed_off:
+        Nothing is debited here: the member's credit pays the charges when the billing run's
+        invoice is approved (oldest first), so a sign-off never changes a balance.
+        """
+        now = timezone.now()
+        signed = Flight.objects.filter(pk=self.pk, signed_off_at__isnull=True).update(
+            signed_off_at=now, signed_off_by=user
+        )
+        if not signed:
             raise FlightLocked
-        self.signed_off_at = timezone.now()
-        self.signed_off_by = user
-        self.save(update_fields=["signed_off_at", "signed_off_by"])
-        if self.organisation.is_prepaid:
-            for charge in self.charges.all():
-                CreditEntry.objects.create(
-                    organisation=self.organisation,
-                    member=charge.member,
-                    date=self.date,
-                    kind=CreditKind.CHARGE,
-                    amount=-charge.amount,
-                    text=charge.text,
-                    charge=charge,
-                )
+        self.signed_off_at, self.signed_off_by = now, user
 
 
 class Landing(models.Model):

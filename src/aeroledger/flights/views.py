@@ -71,7 +71,9 @@ def flight_edit(request, slug, flight_id):
         {"flight": flight},
         saved=_("The flight was saved and its charges recalculated."),
         back=redirect("flights:detail", slug, flight.pk),
-        locked=_("This flight is signed off and can no longer be changed.") if flight.is_signed_off else "",
+        locked=lambda f: (
+            _("This flight is signed off and can no longer be changed.") if f.is_signed_off else ""
+        ),
         organisation=request.organisation,
     )
 
@@ -105,7 +107,8 @@ def charge_edit(request, slug, charge_id):
         {"charge": charge},
         saved=_("The charge was adjusted."),
         back=back,
-        locked=_("This charge is signed off and can no longer be changed.") if charge.is_locked else "",
+        locked=lambda c: _("This charge is signed off and can no longer be changed.") if c.is_locked else "",
+        lock=Charge.lock,
     )
 
 

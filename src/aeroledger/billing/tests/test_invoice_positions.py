@@ -16,6 +16,7 @@ from aeroledger.billing.models import (
     InvoiceLocked,
     InvoicePosition,
     InvoiceStatus,
+    credit_balance,
 )
 from aeroledger.billing.money import invoice_totals
 from aeroledger.billing.runs import billing_run, create_top_up
@@ -126,13 +127,16 @@ def test_prepaid_credit_is_reapplied_and_nothing_is_paid_twice(client):
     invoice.refresh_from_db()
     assert invoice.total == D("126.00")
     assert invoice.credit_applied + invoice.amount_due == invoice.total
+    invoice.approve(boss)
     _run, [later] = billing_run(org, "2026-10")
+    later.approve(boss)
     assert later.total == D("42.00")
     # Over both invoices the member pays what the credit did not cover, once.
     assert invoice.amount_due + later.amount_due == D("68.00")
+    assert credit_balance(pilot) == D("0.00")
 
 
-def test_manual_position_is_a_charge_debited_in_prepaid_mode(client):
+def test_manual_position_is_a_charge_paid_from_credit_at_approval(client):
     org = make_org("club")
     make_staff(org, "boss")
     pilot = make_member(org, "1")
@@ -147,9 +151,11 @@ def test_manual_position_is_a_charge_debited_in_prepaid_mode(client):
         pilot.pk,
         D("80.00"),
     )
-    assert CreditEntry.objects.filter(member=pilot).balance() == D("-30.00")  # 50 - 80
+    assert credit_balance(pilot) == D("50.00")  # a draft uses no credit yet
     invoice.refresh_from_db()
     assert (invoice.total, invoice.credit_applied, invoice.amount_due) == (D("80.00"), D("50.00"), D("30.00"))
+    invoice.approve(None)
+    assert credit_balance(pilot) == D("0.00")  # 50 of the 80 paid from credit, 30 due
 
 
 def _draft_with_one_manual_position(org, member, client):

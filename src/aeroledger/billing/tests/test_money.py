@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aeroledger.billing.money import invoice_totals, position_amount, round_chf
+from aeroledger.billing.money import invoice_totals, position_amount, round_chf, settle
 
 
 @pytest.mark.parametrize(
@@ -51,6 +51,12 @@ def test_credit_covers_part_and_due_is_a_multiple_of_five_cents():
     assert totals.amount_due == D("66.70")
     assert totals.credit_applied == D("33.30")
     assert totals.credit_applied <= D("33.33")
+    assert totals.total == D("100.00")
+
+
+def test_credit_pays_to_the_cent_without_rounding():
+    totals = invoice_totals([D("100.02")], credit_available=D("500"))
+    assert (totals.total, totals.credit_applied, totals.amount_due) == (D("100.02"), D("100.02"), D("0.00"))
 
 
 def test_no_or_negative_credit_applies_nothing():
@@ -67,8 +73,30 @@ def test_invariants(values, credit):
     t = invoice_totals(values, credit)
     assert t.total == t.subtotal + t.rounding_difference
     assert abs(t.rounding_difference) <= D("0.025")
-    assert t.total % D("0.05") == 0
-    assert t.amount_due % D("0.05") == 0
+    assert t.amount_due % D("0.05") == 0  # what the member pays in cash
     assert t.credit_applied + t.amount_due == t.total
     assert D("0") <= t.credit_applied <= max(credit, D("0"))
     assert t.amount_due >= 0
+    if t.credit_applied:  # credit pays to the cent; the invoiced rest is exact too
+        assert t.rounding_difference == 0
+    if 0 < t.credit_applied < t.subtotal:
+        assert credit - t.credit_applied < D("0.05")  # credit is used as far as it goes
+
+
+@given(amounts, credits)
+def test_settle_pays_oldest_first(values, credit):
+    s = settle(values, credit)
+    assert sum(s.covered, D("0")) == s.credit_used
+    partial = [i for i, (a, c) in enumerate(zip(values, s.covered, strict=True)) if 0 < c < a]
+    assert len(partial) <= 1
+    first_unpaid = next(
+        (i for i, (a, c) in enumerate(zip(values, s.covered, strict=True)) if c < a), len(values)
+    )
+    assert all(c == a for a, c in zip(values[:first_unpaid], s.covered, strict=False))
+    assert all(c == 0 for c in s.covered[first_unpaid + 1 :])
+
+
+def test_credit_covers_part_oldest_first():
+    s = settle([D("30"), D("40"), D("50")], D("55"))
+    assert s.covered == (D("30.00"), D("25.00"), D("0.00"))
+    assert (s.credit_used, s.amount_due) == (D("55.00"), D("65.00"))

@@ -24,7 +24,12 @@ def club(client):
 def test_billing_run_from_the_web_and_approval(client, club):
     org, boss, pilot = club
     client.login(username="boss", password=PASSWORD)
-    response = client.post(reverse("billing:run_create", args=["club"]), {"period": "2026-10"})
+    url = reverse("billing:run_create", args=["club"])
+    preview = client.post(url, {"period": "10.2026"})
+    assert preview.status_code == 200 and not Invoice.objects.exists()  # a preview writes nothing
+    figures = preview.context["preview"]
+    assert (figures.members, figures.charges, figures.total, figures.invoices) == (1, 1, D("126.00"), 1)
+    response = client.post(url, {"period": "10.2026", "action": "create"})
     invoice = Invoice.objects.get()
     assert response.status_code == 302
     page = client.get(reverse("billing:invoice", args=["club", invoice.pk])).text
@@ -63,15 +68,20 @@ def test_book_entries_and_statement(client, club):
     client.post(
         url, {"kind": "correction", "date": "2026-10-20", "amount": "-10", "text": "x", "reason": "typo"}
     )
-    assert CreditEntry.objects.filter(member=pilot).balance() == D("364.00")  # 500 - 126 - 10
+    # The signed-off flight (126) is not paid from credit before its invoice is approved.
+    assert CreditEntry.objects.filter(member=pilot).balance() == D("490.00")  # 500 - 10
+    too_much = client.post(url, {"kind": "refund", "date": "2026-10-21", "amount": "491", "text": "back"})
+    assert "amount" in too_much.context["form"].errors
+    client.post(url, {"kind": "refund", "date": "2026-10-21", "amount": "90", "text": "back"})
+    assert CreditEntry.objects.get(kind=CreditKind.REFUND).amount == D("-90.00")
     statement = client.get(
         reverse("billing:statement", args=["club", pilot.pk]), {"start": "2026-10-16", "end": "2026-10-31"}
     )
-    assert statement.context["opening"] == D("374.00")
-    assert [e.kind for e, _running in statement.context["lines"]] == [CreditKind.CORRECTION]
-    assert "364.00" in statement.text
+    assert statement.context["opening"] == D("500.00")
+    assert [e.kind for e, _running in statement.context["lines"]] == [CreditKind.CORRECTION, CreditKind.REFUND]
+    assert "400.00" in statement.text
     accounts = client.get(reverse("billing:credit_accounts", args=["club"]))
-    assert "364.00" in accounts.text
+    assert "400.00" in accounts.text
 
 
 def test_top_up_from_the_web(client, club):

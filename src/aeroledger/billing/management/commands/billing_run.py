@@ -10,7 +10,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--org", required=True, help="organisation slug")
-        parser.add_argument("--period", required=True, help="YYYY-MM")
+        parser.add_argument("--period", required=True, help="the month: 2026-11 or 11.2026")
         parser.add_argument("--approve", action="store_true", help="approve the invoices right away")
         parser.add_argument("--user", help="username recorded as creator/approver")
 
@@ -26,6 +26,9 @@ class Command(BaseCommand):
             if actor is None:
                 raise CommandError(f"No user {user!r}.")
         run, invoices = billing_run(organisation, period, user=actor, approve=approve)
+        if run is None:
+            self.stdout.write(f"Nothing to bill up to the end of {period}.")
+            return
         for invoice in invoices:
             self.stdout.write(
                 f"{invoice.number}  {invoice.member.number:>8}  {invoice.member.display_name:<30}  "
