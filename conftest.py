@@ -66,6 +66,23 @@ def bexio_settings(sandbox, settings):
     return sandbox
 
 
+@pytest.fixture
+def use_client():
+    """`use_client(bx)`: every organisation's bexio client is `bx` for the rest of the test (the one
+    client factory of the app, injected; no patching of module attributes)."""
+    from contextlib import ExitStack
+
+    from aeroledger.bexio_link.connection.clients import using_client_factory
+
+    with ExitStack() as stack:
+
+        def use(bx):
+            stack.enter_context(using_client_factory(lambda org, context="": bx))
+            return bx
+
+        yield use
+
+
 # --- Browser tests -----------------------------------------------------------------------------
 CHROMIUM_ARGS = [
     "--no-sandbox",

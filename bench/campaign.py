@@ -125,7 +125,8 @@ def map_everything(org, client, rnd: random.Random) -> None:
     """Master data from the sandbox; every charge type mapped (an article for some, else account+tax)."""
     from aeroledger.bexio_link.masterdata.contacts import ensure_contact_group
     from aeroledger.bexio_link.masterdata.models import BexioRecord, ChargeMapping, InvoiceSettings, Kind
-    from aeroledger.bexio_link.masterdata.services import mapping_for, refresh_master_data
+    from aeroledger.bexio_link.masterdata.mapping import mapping_for
+    from aeroledger.bexio_link.masterdata.refresh import refresh_master_data
     from aeroledger.billing.models import ChargeType
 
     refresh_master_data(org, client)

@@ -64,7 +64,7 @@ def snapshot(org):
     garbage=st.sampled_from(GARBAGE),
 )
 def test_master_data_refresh_is_all_or_nothing(sandbox, path, garbage):
-    from aeroledger.bexio_link.masterdata.services import refresh_master_data
+    from aeroledger.bexio_link.masterdata.refresh import refresh_master_data
     from aeroledger.tenancy.models import Organisation
 
     org, _ = Organisation.objects.get_or_create(slug="md", defaults={"name": "MD", "bexio_option": True})
@@ -92,8 +92,9 @@ def test_malformed_create_answer_then_retry_gives_exactly_one_invoice(sandbox, g
     from django.utils import timezone
 
     from aeroledger.bexio_link.masterdata.contacts import ensure_contact_group
+    from aeroledger.bexio_link.masterdata.mapping import mapping_for
     from aeroledger.bexio_link.masterdata.models import BexioRecord, ChargeMapping, InvoiceSettings, Kind
-    from aeroledger.bexio_link.masterdata.services import mapping_for, refresh_master_data
+    from aeroledger.bexio_link.masterdata.refresh import refresh_master_data
     from aeroledger.bexio_link.transfer import services
     from aeroledger.bexio_link.transfer.models import TransferState
     from aeroledger.billing.models import ChargeType, Invoice, InvoicePosition

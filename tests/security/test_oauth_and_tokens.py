@@ -180,8 +180,9 @@ def all_logs():
 
 def map_everything(org, client):
     from aeroledger.bexio_link.masterdata.contacts import ensure_contact_group
+    from aeroledger.bexio_link.masterdata.mapping import mapping_for
     from aeroledger.bexio_link.masterdata.models import BexioRecord, ChargeMapping, InvoiceSettings, Kind
-    from aeroledger.bexio_link.masterdata.services import mapping_for, refresh_master_data
+    from aeroledger.bexio_link.masterdata.refresh import refresh_master_data
     from aeroledger.billing.models import ChargeType
 
     refresh_master_data(org, client)
@@ -224,7 +225,7 @@ def make_invoices(org, n=3):
 def test_tokens_encrypted_at_rest_and_absent_from_logs_pages_and_mail(
     bx, browser, org, all_logs, monkeypatch
 ):
-    from aeroledger.bexio_link.connection.services import client_for, refresh_now
+    from aeroledger.bexio_link.connection.clients import client_for, refresh_now
     from aeroledger.bexio_link.transfer import services as transfer
     from bexio.auth import BexioAuth
 

@@ -11,7 +11,7 @@ from django.db.models import Max, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from aeroledger.members.models import Member
+from aeroledger.members.models import Language, Member
 from aeroledger.tenancy.models import Organisation
 
 from .money import Settlement, position_amount, settle
@@ -303,7 +303,7 @@ class Invoice(models.Model):
     status = models.CharField(
         _("status"), max_length=20, choices=InvoiceStatus.choices, default=InvoiceStatus.DRAFT
     )
-    language = models.CharField(_("language"), max_length=2, default="de")
+    language = models.CharField(_("language"), max_length=2, choices=Language.choices, default="de")
     date = models.DateField(_("date"))
     due_date = models.DateField(_("due date"))
     period_start = models.DateField(_("period start"), null=True, blank=True)

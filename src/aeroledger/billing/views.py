@@ -1,3 +1,5 @@
+from datetime import date
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -8,11 +10,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from aeroledger.members.models import Member
+from aeroledger.tenancy import hooks
 from aeroledger.tenancy.access import org_required
 from aeroledger.tenancy.models import Perm
 from aeroledger.tenancy.pages import form_page
 from aeroledger.tenancy.templatetags.money import chf
 
+from . import vat
 from .forms import (
     BillingRunForm,
     CreditEntryForm,
@@ -128,22 +132,6 @@ def credit_entry_create(request, slug, member_id):
     return render(request, "billing/credit_entry_form.html", {"form": form, "member": member})
 
 
-def _bexio_states(org, invoice_ids) -> dict:
-    """The bexio transfer state of each invoice (by id), when the organisation has the bexio option.
-
-    billing never imports bexio_link at module level (the layers stay one-directional): the
-    lookup is lazy and only made for organisations that use bexio.
-    """
-    if not org.bexio_option or not invoice_ids:
-        return {}
-    from aeroledger.bexio_link.transfer.models import TransferState
-
-    return {
-        s.invoice_id: s
-        for s in TransferState.objects.filter(organisation=org, invoice_id__in=list(invoice_ids))
-    }
-
-
 @org_required()
 def invoices(request, slug):
     org = request.organisation
@@ -152,25 +140,16 @@ def invoices(request, slug):
     if status in InvoiceStatus.values:
         invoice_list = invoice_list.filter(status=status)
     page = Paginator(invoice_list, PAGE_SIZE).get_page(request.GET.get("page"))
-    bexio = bool(org.bexio_option)
-    can_transfer = bexio and request.membership.has_perm(Perm.MANAGE_INVOICING)
-    approved_count = 0
-    if bexio:
-        states = _bexio_states(org, [inv.pk for inv in page])
-        for inv in page:
-            inv.bexio_state = states.get(inv.pk)
-            # Approved and not (yet) in bexio: may be selected for a transfer.
-            inv.bexio_selectable = inv.status == InvoiceStatus.APPROVED and (
-                inv.bexio_state is None or inv.bexio_state.status != "done"
-            )
-        approved_count = Invoice.objects.filter(organisation=org, status=InvoiceStatus.APPROVED).count()
+    # What an accounting integration says of these invoices (one lookup for the page), if any.
+    states = hooks.first("invoice_states", org, [inv.pk for inv in page])
+    for inv in page:
+        inv.accounting_state = (states or {}).get(inv.pk)
     context = {
         "page": page,
         "status": status,
         "statuses": InvoiceStatus.choices,
-        "bexio": bexio,
-        "can_transfer": can_transfer,
-        "approved_count": approved_count,
+        "accounting": states is not None,
+        "can_select": states is not None and request.membership.has_perm(Perm.MANAGE_INVOICING),
     }
     return render(request, "billing/invoices.html", context)
 
@@ -178,13 +157,45 @@ def invoices(request, slug):
 @org_required()
 def invoice_detail(request, slug, invoice_id):
     invoice = _invoice(request, invoice_id)
+    positions = list(invoice.positions.select_related("charge__flight__aircraft").order_by("pos", "id"))
+    if invoice.status == InvoiceStatus.DRAFT:
+        # What the credit would pay if the draft were approved now (approval books it).
+        settlement = invoice.settlement(invoice.credit_available())
+        covered = dict(
+            zip(
+                sorted(positions, key=lambda p: (p.date or invoice.date, p.pos, p.pk)),
+                settlement.covered,
+                strict=True,
+            )
+        )
+        for position in positions:
+            position.credit_covered = covered[position]
     context = {
         "invoice": invoice,
-        "positions": invoice.positions.all(),
+        "groups": position_groups(positions),
+        "vat": vat.breakdown(invoice, positions),
+        "any_credit": any(p.credit_covered for p in positions),
         "edit_positions": invoice.positions_editable and request.membership.has_perm(Perm.MANAGE_INVOICING),
-        "bexio_state": _bexio_states(request.organisation, [invoice.pk]).get(invoice.pk),
     }
     return render(request, "billing/invoice.html", context)
+
+
+def position_groups(positions) -> list[tuple[str, list]]:
+    """The positions grouped by flight ("24.10.2026 HB-CQA, 62 min"), then the others."""
+    groups: dict = {}
+    for position in positions:
+        flight = position.charge.flight if position.charge_id and position.charge.flight_id else None
+        if flight is not None:
+            title = _("Flight %(date)s %(aircraft)s, %(minutes)s min") % {
+                "date": f"{flight.date:%d.%m.%Y}",
+                "aircraft": flight.aircraft.registration,
+                "minutes": flight.block_minutes,
+            }
+            key = (0, flight.date, flight.pk)
+        else:
+            title, key = _("Other positions"), (1, None, None)
+        groups.setdefault(key, (title, []))[1].append(position)
+    return [groups[k] for k in sorted(groups, key=lambda k: (k[0], k[1] or date.min, k[2] or 0))]
 
 
 @org_required(Perm.MANAGE_INVOICING)

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.apps import AppConfig
 
 
@@ -5,3 +7,14 @@ class BexioConnectionConfig(AppConfig):
     name = "aeroledger.bexio_link.connection"
     label = "bexio_connection"
     verbose_name = "bexio connection"
+
+    def ready(self):
+        from aeroledger.tenancy import hooks  # noqa: PLC0415 - apps are loaded now
+
+        from . import schedule, tasks  # noqa: PLC0415
+        from .demo import connect_demo  # noqa: PLC0415
+
+        # Keeps every organisation's offline session alive (bexio closes it after 1 year idle) and
+        # finds revoked grants early ("Reconnect needed" + e-mail).
+        schedule.register("bexio keep-alive refresh", tasks.keep_alive, timedelta(hours=6))
+        hooks.register("demo_connect", connect_demo)

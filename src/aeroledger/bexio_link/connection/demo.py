@@ -152,7 +152,7 @@ def _admin_for(organisation):
 
 def _still_accepted(organisation) -> bool:
     """False only when bexio refuses the stored grant (e.g. the sandbox's data was reset)."""
-    from .services import NotConnected, client_for
+    from .clients import NotConnected, client_for
 
     try:
         with client_for(organisation, context="demo check") as client:

@@ -88,7 +88,7 @@ class BexioConnection(models.Model):
         """Required scopes (Scope objects) the current grant lacks; empty when not connected."""
         if not self.has_token:
             return []
-        return missing_required(self.granted_scopes)
+        return missing_required(self.granted_scopes, self.organisation)
 
     @property
     def transfers_allowed(self) -> bool:
@@ -217,3 +217,31 @@ class ScheduledJob(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# --- lookups used everywhere in bexio_link ------------------------------------------------------
+def connection_for(organisation) -> BexioConnection | None:
+    """The organisation's connection once a token was obtained (also when a reconnect is needed);
+    None when it was never connected or was disconnected."""
+    conn = BexioConnection.objects.filter(organisation=organisation).select_related("organisation").first()
+    if conn is None or conn.status == Status.NOT_CONNECTED:
+        return None
+    return conn
+
+
+def connection_row(organisation) -> BexioConnection:
+    conn, _created = BexioConnection.objects.get_or_create(organisation=organisation)
+    return conn
+
+
+def record_event(organisation, kind, message="", *, user=None, conn=None, scopes=None, trigger="") -> None:
+    ConnectionEvent.objects.create(
+        organisation=organisation,
+        kind=kind,
+        trigger=trigger,
+        message=message,
+        user=user if user is not None and user.is_authenticated else None,
+        company_id=conn.company_id if conn else "",
+        company_name=conn.company_name if conn else "",
+        scopes=list(scopes or []),
+    )

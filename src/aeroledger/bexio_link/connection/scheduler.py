@@ -6,7 +6,6 @@ from collections.abc import Callable
 
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from .models import ScheduledJob
 from .schedule import SCHEDULE, Periodic
@@ -33,12 +32,12 @@ def run_due(schedule=SCHEDULE, now=None) -> list[str]:
         if not claim(job, now):
             continue
         try:
-            import_string(job.task).enqueue()
+            job.task.enqueue()
         except Exception:
             log.exception("could not enqueue %s", job.name)
             ScheduledJob.objects.filter(name=job.name).update(last_run_at=None)
             continue
-        log.info("enqueued %s (%s)", job.name, job.task)
+        log.info("enqueued %s", job.name)
         enqueued.append(job.name)
     return enqueued
 

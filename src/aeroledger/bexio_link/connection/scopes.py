@@ -92,10 +92,39 @@ OPTIONAL_SCOPES: tuple[str, ...] = tuple(s.name for s in SCOPES if not s.require
 OIDC_SCOPES: tuple[str, ...] = ("openid", "profile", "email", "company_profile", "offline_access")
 
 
-def requested_scopes(optional: list[str] | tuple[str, ...] | set[str]) -> list[str]:
+# Prepaid organisations book their members' credit in bexio's ledger (manual entries, journal).
+PREPAID_SCOPES: tuple[str, ...] = ("accounting",)
+
+
+def required_for(organisation=None) -> tuple[str, ...]:
+    """The scopes this organisation cannot do without: the seed's six, and for an organisation in
+    prepaid mode `accounting` too (its members' credit is booked in bexio's ledger)."""
+    if organisation is not None and organisation.is_prepaid:
+        return (*REQUIRED_SCOPES, *PREPAID_SCOPES)
+    return REQUIRED_SCOPES
+
+
+def is_required(scope: Scope, organisation=None) -> bool:
+    return scope.name in required_for(organisation)
+
+
+def why_required(scope: Scope, organisation=None) -> str:
+    """What will not work without a required scope."""
+    if scope.name in PREPAID_SCOPES and not scope.required:
+        return str(
+            _(
+                "Members' credit (deposits, top-ups, what credit pays for) cannot be booked in bexio's "
+                "ledger, so transfers of this prepaid organisation are blocked."
+            )
+        )
+    return str(scope.without_it)
+
+
+def requested_scopes(optional: list[str] | tuple[str, ...] | set[str], organisation=None) -> list[str]:
     """The scope list for an authorisation request: required + chosen optional + OIDC."""
-    chosen = [name for name in OPTIONAL_SCOPES if name in set(optional)]
-    return [*REQUIRED_SCOPES, *chosen, *OIDC_SCOPES]
+    required = required_for(organisation)
+    chosen = [name for name in OPTIONAL_SCOPES if name in set(optional) and name not in required]
+    return [*required, *chosen, *OIDC_SCOPES]
 
 
 def effective_scopes(granted: list[str] | set[str] | frozenset[str]) -> set[str]:
@@ -107,6 +136,6 @@ def effective_scopes(granted: list[str] | set[str] | frozenset[str]) -> set[str]
     return result
 
 
-def missing_required(granted) -> list[Scope]:
+def missing_required(granted, organisation=None) -> list[Scope]:
     have = effective_scopes(granted)
-    return [BY_NAME[name] for name in REQUIRED_SCOPES if name not in have]
+    return [BY_NAME[name] for name in required_for(organisation) if name not in have]

@@ -11,10 +11,10 @@ log = logging.getLogger(__name__)
 def keep_alive() -> dict:
     """Refresh the token of every connected organisation (scheduled every 6 hours).
 
-    Each organisation's outcome is in its connection history (see `services.run_keep_alive`).
+    Each organisation's outcome is in its connection history (see `keepalive.run_keep_alive`).
     """
+    from .keepalive import KeepAlive, run_keep_alive
     from .models import BexioConnection, Status
-    from .services import KeepAlive, run_keep_alive
 
     done = {"refreshed": 0, "reconnect_needed": 0, "not_connected": 0, "failed": 0}
     for conn in BexioConnection.objects.filter(status=Status.CONNECTED).select_related("organisation"):
@@ -32,7 +32,7 @@ def keep_alive() -> dict:
 def keep_alive_organisation(organisation_id: int) -> bool:
     from aeroledger.tenancy.models import Organisation
 
-    from .services import KeepAlive, run_keep_alive
+    from .keepalive import KeepAlive, run_keep_alive
 
     outcome = run_keep_alive(Organisation.objects.get(pk=organisation_id))
     return outcome in (KeepAlive.REFRESHED, KeepAlive.ADOPTED)

@@ -13,9 +13,10 @@ from django.views.decorators.cache import never_cache
 from aeroledger.tenancy.access import org_required
 from aeroledger.tenancy.models import Perm
 
+from . import authorisation as flow
 from . import services
 from .models import BexioCall, BexioConnection, ConnectionEvent
-from .scopes import SCOPES, effective_scopes
+from .scopes import SCOPES, effective_scopes, is_required, why_required
 
 log = logging.getLogger(__name__)
 
@@ -26,16 +27,19 @@ def _page_url(organisation) -> str:
     return reverse("bexio_connection:authorisation", args=[organisation.slug])
 
 
-def _scope_rows(conn: BexioConnection | None):
+def _scope_rows(conn: BexioConnection | None, organisation):
     granted = set(conn.granted_scopes) if conn and conn.has_token else set()
     effective = effective_scopes(granted)
     chosen = set(conn.requested_optional_scopes) if conn else set()
     rows = []
     for scope in SCOPES:
+        required = is_required(scope, organisation)
         rows.append(
             {
                 "scope": scope,
-                "requested": scope.required or scope.name in chosen,
+                "required": required,
+                "without_it": why_required(scope, organisation) if required else "",
+                "requested": required or scope.name in chosen,
                 "granted": scope.name in effective,
                 "implied": scope.name in effective and scope.name not in granted,
             }
@@ -54,15 +58,18 @@ def authorisation(request, slug):
         "conn": conn,
         "has_token": has_token,
         "bexio_option": organisation.bexio_option,
-        "credentials_configured": services.credentials_configured(),
-        "is_sandbox": services.is_sandbox(),
-        "rows": _scope_rows(conn),
-        "missing": conn.missing_scopes if conn else [],
+        "credentials_configured": flow.credentials_configured(),
+        "is_sandbox": flow.is_sandbox(),
+        "rows": _scope_rows(conn, organisation),
+        "missing": [
+            {"scope": scope, "without_it": why_required(scope, organisation)}
+            for scope in (conn.missing_scopes if conn else [])
+        ],
         "events": events.select_related("user")[:HISTORY_SHOWN],
         "events_total": events.count(),
         "last_calls": BexioCall.objects.filter(organisation=organisation)[:10],
         "test_result": request.session.pop(f"bexio_test_{organisation.pk}", None),
-        "forbidden_explanation": services.forbidden_explanation(),
+        "forbidden_explanation": flow.forbidden_explanation(),
     }
     context["can_start"] = context["bexio_option"] and context["credentials_configured"]
     return render(request, "bexio_connection/authorisation.html", context)
@@ -75,13 +82,13 @@ def start(request, slug):
     if not organisation.bexio_option:
         messages.error(request, _("The bexio option is not active for this organisation."))
         return redirect(_page_url(organisation))
-    if not services.credentials_configured():
+    if not flow.credentials_configured():
         messages.error(request, _("The application's bexio client credentials are not configured."))
         return redirect(_page_url(organisation))
-    services.save_optional_scopes(organisation, request.POST.getlist("scope"), user=request.user)
+    flow.save_optional_scopes(organisation, request.POST.getlist("scope"), user=request.user)
     if not request.session.session_key:
         request.session.save()
-    url = services.start_authorisation(organisation, request.user, request.session.session_key)
+    url = flow.start_authorisation(organisation, request.user, request.session.session_key)
     return HttpResponseRedirect(url)
 
 
@@ -90,11 +97,11 @@ def start(request, slug):
 def callback(request):
     """bexio sends the browser back here, with the state that names the flow."""
     try:
-        result = services.finish_authorisation(
+        result = flow.finish_authorisation(
             user=request.user, session_key=request.session.session_key or "", params=request.GET
         )
-    except services.AuthorisationError as exc:
-        if exc.organisation is not None and services._may_manage(request.user, exc.organisation):
+    except flow.AuthorisationError as exc:
+        if exc.organisation is not None and flow._may_manage(request.user, exc.organisation):
             messages.error(request, exc.message)
             return redirect(_page_url(exc.organisation))
         return render(request, "bexio_connection/callback_error.html", {"message": exc.message}, status=400)

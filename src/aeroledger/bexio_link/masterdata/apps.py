@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.apps import AppConfig
 
 
@@ -9,10 +11,14 @@ class BexioMasterdataConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_save
 
+        from aeroledger.bexio_link.connection import schedule  # noqa: PLC0415
         from aeroledger.bexio_link.connection.models import BexioConnection
         from aeroledger.members.models import Member
 
+        from . import tasks  # noqa: PLC0415
         from .signals import connection_saved, member_saved
 
         post_save.connect(member_saved, sender=Member, dispatch_uid="bexio_masterdata.member_saved")
+        # Articles, taxes, accounts, bank accounts, ... of every connected organisation.
+        schedule.register("bexio master data refresh", tasks.refresh_all, timedelta(hours=24))
         post_save.connect(connection_saved, sender=BexioConnection, dispatch_uid="bexio_masterdata.connected")

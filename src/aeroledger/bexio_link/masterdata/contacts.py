@@ -20,11 +20,13 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from aeroledger.bexio_link.connection.clients import client_for
 from bexio import Criterion, errors
 from bexio.models import ContactCreate, ContactGroupCreate, ContactUpdate
 
+from .mapping import Mapping, mapping_for
 from .models import BexioRecord, ContactLink, InvoiceSettings, Kind, LinkState
-from .services import Mapping, client_for, known_link, mapping_for
+from .validation import known_link
 
 log = logging.getLogger(__name__)
 

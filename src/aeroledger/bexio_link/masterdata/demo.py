@@ -6,12 +6,12 @@ Sandbox articles: FLZ-<registration without dash> (aircraft time), FL (instructo
 (landing fee), VZ (prepayment); other charges go to account 3200 with the first sales tax.
 """
 
+from .master import MasterData
 from .models import ChargeMapping, InvoiceSettings, Kind
-from .services import MasterData
 
 
 def configure_demo_mapping(org) -> list[str]:
-    from aeroledger.bexio_link.connection.services import connection_for
+    from aeroledger.bexio_link.connection.models import connection_for
     from aeroledger.flights.models import Aerodrome, Aircraft
 
     master = MasterData(org)

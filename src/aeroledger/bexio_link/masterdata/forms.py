@@ -1,8 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from .master import MasterData
 from .models import BexioRecord, ChargeMapping, InvoiceSettings, Kind
-from .services import MasterData
 
 
 class RecordChoiceField(forms.ModelChoiceField):

@@ -135,6 +135,19 @@ class InvoiceSettings(models.Model):
         help_text=_("Otherwise invoices are left as drafts in bexio, to be issued there."),
     )
     send_automatically = models.BooleanField(_("send issued invoices by e-mail from bexio"), default=False)
+    # Prepaid organisations: where members' credit is booked in bexio's ledger.
+    credit_account = models.ForeignKey(
+        BexioRecord, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("members' credit (liability account)"), limit_choices_to={"kind": Kind.ACCOUNT},
+        help_text=_("e.g. 2030 Kundenguthaben / erhaltene Anzahlungen: deposits and top-ups paid are "
+                    "booked to it; revenue and VAT arise when the credit pays for something."),
+    )  # fmt: skip
+    corrections_account = models.ForeignKey(
+        BexioRecord, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("account for credit corrections"), limit_choices_to={"kind": Kind.ACCOUNT},
+        help_text=_("The other side of a correction of a member's credit (e.g. an expense or "
+                    "revenue reduction account)."),
+    )  # fmt: skip
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

@@ -22,7 +22,7 @@ def member_saved(sender, instance, created, raw=False, **kwargs):
 
         if not ContactLink.objects.filter(member_id=instance.pk, bexio_id__isnull=False).exists():
             return
-        from aeroledger.bexio_link.connection.services import connection_for
+        from aeroledger.bexio_link.connection.models import connection_for
 
         conn = connection_for(instance.organisation)
         if conn is None or not conn.transfers_allowed:

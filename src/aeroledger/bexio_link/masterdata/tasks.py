@@ -31,7 +31,7 @@ def _connected_organisations():
 @task(queue_name="bexio")
 def refresh_all() -> dict:
     """Refresh the master data of every connected organisation (scheduled)."""
-    from .services import refresh_master_data
+    from .refresh import refresh_master_data
 
     done = {"refreshed": 0, "failed": 0}
     for org in _connected_organisations():
@@ -118,7 +118,7 @@ def start_contact_sync(org, *, user=None):
 
 def _people_error(exc, api) -> str:
     """The message people see: ours are written for them, bexio's are described, others named."""
-    from aeroledger.bexio_link.connection.services import NotConnected
+    from aeroledger.bexio_link.connection.clients import NotConnected
 
     from .contacts import ContactSyncError
 
@@ -134,7 +134,7 @@ def refresh_organisation(
     from aeroledger.tenancy.models import Organisation
 
     from .models import MasterDataRefresh
-    from .services import refresh_master_data
+    from .refresh import refresh_master_data
 
     org = Organisation.objects.get(pk=organisation_id)
     run = None

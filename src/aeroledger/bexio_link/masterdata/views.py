@@ -8,6 +8,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from aeroledger.bexio_link.connection.clients import NotConnected, client_for
 from aeroledger.tenancy.access import org_required
 from aeroledger.tenancy.models import Perm
 from bexio import errors as bexio_errors
@@ -24,19 +25,13 @@ from .contacts import (
     unlink,
 )
 from .forms import ChargeMappingForm, InvoiceSettingsForm, LinkForm
+from .mapping import charge_type_label, mapping_for
 from .models import ChargeMapping, ContactLink, Kind, LinkState
-from .services import (
-    charge_type_label,
-    client_for,
-    last_refresh,
-    mapping_for,
-    validate_invoice,
-)
+from .refresh import last_refresh
+from .validation import validate_invoice
 
 
 def _not_connected_errors():
-    from aeroledger.bexio_link.connection.services import NotConnected
-
     return (NotConnected, bexio_errors.BexioError, ContactSyncError)
 
 
@@ -183,7 +178,7 @@ def _suggestions(org, mapping) -> dict:
     """Before the first save: the first QR bank account and the bexio user who connected."""
     if mapping.settings.pk is not None:
         return {}
-    from aeroledger.bexio_link.connection.services import connection_for
+    from aeroledger.bexio_link.connection.models import connection_for
 
     initial = {}
     banks = mapping.master.bank_accounts()

@@ -12,7 +12,7 @@ urlpatterns = [
     path("transfer/sync/", views.sync_now, name="sync"),
     path("log/", views.log_view, name="log"),
     path("log/retry-all/", views.retry_all, name="retry_all"),
-    path("log/retry/<int:invoice_id>/", views.retry, name="retry"),
+    path("log/retry/<int:item_id>/", views.retry, name="retry"),
     path("invoices/<int:invoice_id>/", views.invoice, name="invoice"),
     path("invoices/<int:invoice_id>/pdf/", views.invoice_pdf, name="invoice_pdf"),
 ]

@@ -78,7 +78,10 @@ def test_book_entries_and_statement(client, club):
         reverse("billing:statement", args=["club", pilot.pk]), {"start": "2026-10-16", "end": "2026-10-31"}
     )
     assert statement.context["opening"] == D("500.00")
-    assert [e.kind for e, _running in statement.context["lines"]] == [CreditKind.CORRECTION, CreditKind.REFUND]
+    assert [e.kind for e, _running in statement.context["lines"]] == [
+        CreditKind.CORRECTION,
+        CreditKind.REFUND,
+    ]
     assert "400.00" in statement.text
     accounts = client.get(reverse("billing:credit_accounts", args=["club"]))
     assert "400.00" in accounts.text

@@ -13,7 +13,7 @@ SCRIPT = textwrap.dedent(
     import django
     django.setup()
     from aeroledger.tenancy.models import Organisation
-    from aeroledger.bexio_link.connection.services import client_for
+    from aeroledger.bexio_link.connection.clients import client_for
 
     org = Organisation.objects.get(slug=sys.argv[1])
     ready, go = sys.argv[2], sys.argv[3]

@@ -14,7 +14,7 @@ from aeroledger.bexio_link.connection.models import (
     PendingAuthorisation,
     Status,
 )
-from aeroledger.bexio_link.connection.scopes import OPTIONAL_SCOPES, REQUIRED_SCOPES, SCOPES
+from aeroledger.bexio_link.connection.scopes import OPTIONAL_SCOPES, REQUIRED_SCOPES, SCOPES, required_for
 
 from .conftest import (
     callback_query,
@@ -86,7 +86,8 @@ def test_get_new_token_redirects_to_bexio_with_state_pkce_nonce(admin_client, or
     assert url.startswith(bx.issuer + "/protocol/openid-connect/auth?")
     p = query_params(url)
     scopes = p["scope"].split()
-    assert set(REQUIRED_SCOPES) | {
+    assert set(required_for(org)) == set(REQUIRED_SCOPES) | {"accounting"}  # a prepaid club books credit
+    assert set(required_for(org)) | {
         "openid",
         "profile",
         "email",

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from aeroledger.bexio_link.connection import services
+from aeroledger.bexio_link.connection import clients, keepalive
 from aeroledger.bexio_link.connection.models import (
     BexioConnection,
     ConnectionEvent,
@@ -39,9 +39,9 @@ def _assert_no_token_in_events(org, tokens):
 def test_on_demand_refresh_is_one_event_with_its_context(connected, org, bx):
     old = BexioConnection.objects.get(organisation=org)
     expire_access_token(org)
-    with services.call_context("transfer:abc"):
-        services.client_for(org).users.me()
-    services.client_for(org).users.me()  # the refreshed token is fresh: no second refresh
+    with clients.call_context("transfer:abc"):
+        clients.client_for(org).users.me()
+    clients.client_for(org).users.me()  # the refreshed token is fresh: no second refresh
 
     [event] = _events(org, EventKind.REFRESHED)
     assert event.trigger == Trigger.ON_DEMAND
@@ -56,7 +56,7 @@ def test_on_demand_refresh_is_one_event_with_its_context(connected, org, bx):
 
 
 def test_refresh_now_on_demand(connected, org, bx):
-    assert services.refresh_now(org)
+    assert keepalive.refresh_now(org)
     [event] = _events(org, EventKind.REFRESHED)
     assert event.trigger == Trigger.ON_DEMAND
 
@@ -111,7 +111,7 @@ def test_keep_alive_failure_is_in_the_history(connected, org, bx, admin_client):
 
 
 def test_keep_alive_refused_grant_is_in_the_history(connected, org, bx):
-    services.bexio_auth().revoke(connected.get_refresh_token(), token_type_hint="refresh_token")
+    clients.bexio_auth().revoke(connected.get_refresh_token(), token_type_hint="refresh_token")
     assert keep_alive.call()["reconnect_needed"] == 1
     [event] = _events(org, EventKind.RECONNECT_NEEDED)
     assert event.trigger == Trigger.KEEP_ALIVE

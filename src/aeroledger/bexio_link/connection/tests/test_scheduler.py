@@ -6,22 +6,23 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from aeroledger.bexio_link.connection import scheduler
+from aeroledger.bexio_link.connection import scheduler, tasks
 from aeroledger.bexio_link.connection.models import ScheduledJob
 from aeroledger.bexio_link.connection.schedule import SCHEDULE, Periodic
 
 pytestmark = pytest.mark.django_db
 
-JOB = Periodic("test job", "aeroledger.bexio_link.connection.tasks.keep_alive", timedelta(hours=6))
+JOB = Periodic("test job", tasks.keep_alive, timedelta(hours=6))
 
 
-def test_schedule_has_keep_alive_every_6_hours():
-    job = next(j for j in SCHEDULE if j.name == "bexio keep-alive refresh")
-    assert job.every == timedelta(hours=6)
-    from django.utils.module_loading import import_string
-
+def test_each_app_registered_its_jobs():
+    every = {j.name: j.every for j in SCHEDULE}
+    assert every["bexio keep-alive refresh"] == timedelta(hours=6)
+    assert every["bexio master data refresh"] == timedelta(hours=24)
+    assert every["bexio status sync"] == timedelta(minutes=15)
+    assert every["bexio transfer resume"] == timedelta(minutes=5)
     for j in SCHEDULE:
-        assert hasattr(import_string(j.task), "enqueue")
+        assert hasattr(j.task, "enqueue")
 
 
 def test_claim_once_per_interval():
@@ -39,7 +40,7 @@ def test_run_due_enqueues_each_due_task_once():
     first = scheduler.run_due(schedule=(JOB,))
     second = scheduler.run_due(schedule=(JOB,))
     assert first == [JOB.name] and second == []
-    assert DBTaskResult.objects.filter(task_path=JOB.task).count() == 1
+    assert DBTaskResult.objects.filter(task_path=JOB.task.module_path).count() == 1
 
 
 def test_run_scheduler_once(settings, capsys):

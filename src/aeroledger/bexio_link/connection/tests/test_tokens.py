@@ -8,18 +8,14 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from aeroledger.bexio_link.connection import services
+from aeroledger.bexio_link.connection import clients, reconnect
+from aeroledger.bexio_link.connection.clients import NotConnected, ReconnectNeeded, client_for
 from aeroledger.bexio_link.connection.models import (
     BexioCall,
     BexioConnection,
     ConnectionEvent,
     EventKind,
     Status,
-)
-from aeroledger.bexio_link.connection.services import (
-    NotConnected,
-    ReconnectNeeded,
-    client_for,
     connection_for,
 )
 from aeroledger.bexio_link.connection.tokenstore import DatabaseTokenStore
@@ -54,7 +50,7 @@ def test_client_for_calls_the_api_and_logs_calls_without_tokens(connected, org, 
 
 
 def test_call_context_labels_calls(connected, org, bx):
-    with services.call_context("transfer:abc"):
+    with clients.call_context("transfer:abc"):
         client_for(org).users.me()
     assert BexioCall.objects.get(organisation=org).context == "transfer:abc"
 
@@ -100,7 +96,7 @@ def test_keep_alive_refreshes_connected_organisations(connected, org, bx):
 
 
 def _revoke_at_bexio(conn):
-    services.bexio_auth().revoke(conn.get_refresh_token(), token_type_hint="refresh_token")
+    clients.bexio_auth().revoke(conn.get_refresh_token(), token_type_hint="refresh_token")
 
 
 def test_revoked_grant_leads_to_reconnect_needed_and_mail(connected, org, bx, admin):
@@ -142,7 +138,7 @@ def test_expired_offline_session_at_keep_alive(connected, org, bx, admin, client
 def test_reconnect_after_reconnect_needed(connected, org, bx, admin_client):
     from .conftest import connect
 
-    services.mark_reconnect_needed(org, "test")
+    reconnect.mark_reconnect_needed(org, "test")
     assert connect(admin_client, org).status_code == 302
     conn = BexioConnection.objects.get(organisation=org)
     assert conn.is_connected and conn.transfers_allowed and not conn.reconnect_reason
@@ -173,7 +169,7 @@ def test_disconnect_revokes_deletes_tokens_keeps_history(connected, org, admin_c
     kinds = set(ConnectionEvent.objects.filter(organisation=org).values_list("kind", flat=True))
     assert {EventKind.CONNECTED, EventKind.DISCONNECTED} <= kinds
     # The grant is gone at bexio too.
-    revoked = services.bexio_auth()
+    revoked = clients.bexio_auth()
     with pytest.raises(Exception) as raised:
         revoked.refresh(refresh)
     assert getattr(raised.value, "error", "") == "invalid_grant"

@@ -10,8 +10,10 @@ from aeroledger.flights.models import Aerodrome, Aircraft
 from aeroledger.members.models import Member
 from aeroledger.tenancy.models import Organisation
 
-from .. import services
+from ..mapping import mapping_for
+from ..master import MasterData
 from ..models import InvoiceSettings, Kind
+from ..refresh import refresh_master_data
 
 ALL_SCOPES = [
     "openid", "offline_access", "accounting", "article_show", "bank_account_show",
@@ -87,14 +89,14 @@ def member(org, number, **kw):
 @pytest.fixture
 def ready(org, bx):
     """Master data imported, owner user and bank account chosen, the contact group present."""
-    services.refresh_master_data(org, bx)
-    master = services.MasterData(org)
+    refresh_master_data(org, bx)
+    master = MasterData(org)
     settings_row = InvoiceSettings.objects.create(
         organisation=org, user=master.all(Kind.USER)[0], bank_account=master.bank_accounts()[0]
     )
     from ..contacts import ensure_contact_group
 
-    ensure_contact_group(bx, services.mapping_for(org))
+    ensure_contact_group(bx, mapping_for(org))
     settings_row.refresh_from_db()
     return settings_row
 

@@ -15,8 +15,8 @@ from django.urls import reverse
 from django_tasks_db.management.commands.db_worker import Worker
 
 from aeroledger.bexio_link.connection.demo import connect_demo
+from aeroledger.bexio_link.masterdata.master import MasterData
 from aeroledger.bexio_link.masterdata.models import BexioRecord, InvoiceSettings, Kind
-from aeroledger.bexio_link.masterdata.services import MasterData
 from aeroledger.bexio_link.masterdata.views import row_specs
 from aeroledger.billing.models import Invoice, InvoicePosition
 from aeroledger.tenancy.testing import make_member, make_org, make_staff

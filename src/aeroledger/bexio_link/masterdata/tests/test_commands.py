@@ -1,23 +1,18 @@
-"""The two commands, against the sandbox (the bexio client comes from a patched `client_for`)."""
+"""The two commands, against the sandbox (the bexio client injected with `use_client`)."""
 
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
 
-from .. import services
 from .conftest import member
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def patched(monkeypatch, bx):
-    monkeypatch.setattr(services, "client_for", lambda org: bx)
-    from .. import contacts
-
-    monkeypatch.setattr(contacts, "client_for", lambda org: bx)
-    return bx
+def patched(use_client, bx):
+    return use_client(bx)
 
 
 def run(*args):

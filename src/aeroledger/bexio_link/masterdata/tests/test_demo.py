@@ -3,7 +3,9 @@
 import pytest
 
 from ..demo import configure_demo_mapping
-from ..services import mapping_for, refresh_master_data, validate_invoice
+from ..mapping import mapping_for
+from ..refresh import refresh_master_data
+from ..validation import validate_invoice
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,9 @@ from aeroledger.bexio_link.connection.models import BexioCall
 
 from .. import tasks
 from ..contacts import ensure_contact, sync_contacts
+from ..master import MasterData
 from ..models import InvoiceSettings, Kind, MasterDataRefresh
-from ..services import MasterData, refresh_master_data
+from ..refresh import refresh_master_data
 from .conftest import member
 from .test_views import staff
 

@@ -2,8 +2,10 @@
 
 import pytest
 
+from ..mapping import mapping_for
+from ..master import MasterData
 from ..models import BexioRecord, ChargeMapping, Kind, MasterDataRefresh
-from ..services import MasterData, mapping_for, refresh_master_data
+from ..refresh import refresh_master_data
 from .conftest import ALL_SCOPES, NO_ACCOUNTING, Log, make_client
 
 pytestmark = pytest.mark.django_db

@@ -4,9 +4,9 @@ import pytest
 from django.utils import timezone
 
 from aeroledger.bexio_link.connection.models import BexioConnection
-from aeroledger.bexio_link.connection.scopes import REQUIRED_SCOPES
+from aeroledger.bexio_link.connection.scopes import required_for
 
-from .. import contacts, services, tasks
+from .. import tasks
 from ..contacts import ensure_contact
 from .conftest import Log, member
 
@@ -26,7 +26,7 @@ def connect(org):
         organisation=org,
         status="connected",
         refresh_token_enc="x",
-        granted_scopes=list(REQUIRED_SCOPES),
+        granted_scopes=list(required_for(org)),
         obtained_at=timezone.now(),
     )
 
@@ -40,7 +40,7 @@ def test_connecting_enqueues_the_import(org, monkeypatch, django_capture_on_comm
 
 
 def test_edit_of_a_linked_member_is_sent_by_the_task(
-    org, bx, ready, sb, monkeypatch, django_capture_on_commit_callbacks
+    org, bx, ready, sb, monkeypatch, django_capture_on_commit_callbacks, use_client
 ):
     m = member(org, 21)
     contact_id = ensure_contact(bx, m)
@@ -48,8 +48,7 @@ def test_edit_of_a_linked_member_is_sent_by_the_task(
     worker_task = tasks.sync_member_contact
     recorder = Recorder()
     monkeypatch.setattr(tasks, "sync_member_contact", recorder)
-    monkeypatch.setattr(services, "client_for", lambda org: bx)
-    monkeypatch.setattr(contacts, "client_for", lambda org: bx)
+    use_client(bx)
     log = Log(sb)
     for city in ("Grenchen", "Bern"):
         with django_capture_on_commit_callbacks(execute=True):

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from aeroledger.tenancy.models import Membership
 
+from ..master import MasterData
 from ..models import (
     BexioRecord,
     ChargeMapping,
@@ -16,7 +17,7 @@ from ..models import (
     LinkState,
     MasterDataRefresh,
 )
-from ..services import MasterData, refresh_master_data
+from ..refresh import refresh_master_data
 from .conftest import member
 
 pytestmark = pytest.mark.django_db
@@ -111,13 +112,10 @@ def test_contacts_page_lists_conflicts_and_links_by_hand(client, org, admin):
 
 
 @pytest.fixture
-def patched(monkeypatch, sb):
-    from .. import contacts, services, views
+def patched(use_client, sb):
     from .conftest import make_client
 
-    bx = make_client(sb)
-    for module in (services, contacts, views):
-        monkeypatch.setattr(module, "client_for", lambda org: bx)
+    bx = use_client(make_client(sb))
     yield bx
     bx.close()
 

@@ -45,7 +45,7 @@ def client(sb):
 def map_everything(org, client, *, issue=False):
     """Master data from the sandbox, then every charge type mapped to an earnings account + tax."""
     from aeroledger.bexio_link.masterdata.models import BexioRecord, ChargeMapping, InvoiceSettings, Kind
-    from aeroledger.bexio_link.masterdata.services import refresh_master_data
+    from aeroledger.bexio_link.masterdata.refresh import refresh_master_data
     from aeroledger.billing.models import ChargeType
 
     refresh_master_data(org, client)

@@ -110,7 +110,7 @@ def test_unauthorised_pauses_without_losing_anything(sb, client, demo):
 def test_worker_crash_after_create_resumes_and_adopts(sb, client, demo):
     invoice = Invoice.objects.filter(organisation=demo, status=InvoiceStatus.APPROVED).first()
     # A worker sent the create, bexio saved it, then the worker was killed before storing anything.
-    from aeroledger.bexio_link.masterdata.services import ensure_contact
+    from aeroledger.bexio_link.masterdata.contacts import ensure_contact
     from aeroledger.bexio_link.transfer.plan import plan_invoice
 
     plan = plan_invoice(invoice)

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from aeroledger.billing.demo import DEMO_PASSWORD, seed_demo
+from aeroledger.tenancy import hooks
 
 
 class Command(BaseCommand):
@@ -10,7 +11,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--with-bexio-connection",
             action="store_true",
-            help="Afterwards connect the demo organisation to the bexio sandbox.",
+            help="Then connect the demo organisation to the bexio sandbox, ready to transfer.",
         )
 
     def handle(self, *args, with_bexio_connection=False, **options):
@@ -21,10 +22,7 @@ class Command(BaseCommand):
             f"Logins (demo only): admin / {DEMO_PASSWORD}, viewer / {DEMO_PASSWORD}."
         )
         if with_bexio_connection:
-            try:
-                from aeroledger.bexio_link.connection.demo import connect_demo
-            except ImportError as exc:
-                raise CommandError(
-                    f"--with-bexio-connection: the bexio connection is not available ({exc})."
-                ) from exc
-            connect_demo(organisation, self.stdout)
+            # The accounting integration connects its demo (hook "demo_connect"; bexio_link registers it).
+            if not hooks.registered("demo_connect"):
+                raise CommandError("--with-bexio-connection: no accounting integration is installed.")
+            hooks.collect("demo_connect", organisation, self.stdout)

@@ -6,7 +6,7 @@ from aeroledger.bexio_link.connection.schedule import SCHEDULE
 
 class Command(BaseCommand):
     help = (
-        "Enqueue the periodic tasks of bexio_link/connection/schedule.py when due (runs until stopped). "
+        "Enqueue the periodic tasks the apps registered (connection.schedule) when due (runs until stopped). "
         "Several schedulers may run: each run is claimed in the database once."
     )
 
@@ -16,5 +16,5 @@ class Command(BaseCommand):
 
     def handle(self, *args, interval, once, **options):
         for job in SCHEDULE:
-            self.stdout.write(f"scheduled: {job.name} every {job.every} -> {job.task}")
+            self.stdout.write(f"scheduled: {job.name} every {job.every} -> {job.task.module_path}")
         scheduler.loop(interval_s=interval, once=once)

@@ -2,6 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
+from aeroledger.bexio_link.transfer.invoices.sync import sync_status
 from aeroledger.tenancy.models import Organisation
 
 
@@ -13,8 +14,6 @@ class Command(BaseCommand):
         parser.add_argument("--full", action="store_true", help="also check for invoices deleted in bexio")
 
     def handle(self, *args, **opts):
-        from aeroledger.bexio_link.transfer.sync import sync_status
-
         try:
             org = Organisation.objects.get(slug=opts["org"])
         except Organisation.DoesNotExist:

@@ -5,8 +5,12 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from aeroledger.bexio_link.masterdata.mapping import mapping_for
+from aeroledger.bexio_link.transfer.invoices.plan import plan_invoice
+from aeroledger.bexio_link.transfer.start import transfer_invoices
 from aeroledger.billing.models import Invoice, InvoiceStatus
 from aeroledger.tenancy.models import Organisation
+from aeroledger.tenancy.templatetags.money import chf
 
 
 def progress_bar(done: int, total: int, width: int = 30) -> str:
@@ -46,8 +50,6 @@ class Command(BaseCommand):
             invoices = invoices.filter(status=InvoiceStatus.APPROVED)
         if opts["dry_run"]:
             return self.dry_run(org, invoices)
-        from aeroledger.bexio_link.transfer import services
-
         total = invoices.count() if ids is None else len(ids)
         seen = {"n": 0}
         interactive = sys.stdout.isatty()
@@ -64,7 +66,7 @@ class Command(BaseCommand):
                     self.stdout.write(line)
 
         started = time.monotonic()
-        stats = services.transfer_invoices(org, ids, concurrency=opts["concurrency"], on_progress=on_progress)
+        stats = transfer_invoices(org, ids, concurrency=opts["concurrency"], on_progress=on_progress)
         if interactive:
             self.stdout.write("")
         seconds = time.monotonic() - started
@@ -80,34 +82,26 @@ class Command(BaseCommand):
             )
 
     def dry_run(self, org, invoices):
-        from aeroledger.bexio_link.masterdata.services import mapping_for
-        from aeroledger.bexio_link.transfer.plan import plan_invoice
-
         mapping = mapping_for(org)
-        blocked = 0
-        n = 0
+        blocked = n = 0
         for inv in invoices:
             n += 1
             plan = plan_invoice(inv, mapping=mapping)
-            h = plan.header
-            self.stdout.write(
-                f"\n{inv.number or inv.pk}  {plan.contact_label}  contact: "
-                f"{'bexio #' + str(plan.contact_id) if plan.contact_id else 'created/matched first'}"
+            contact = (
+                f"bexio contact {plan.contact_id}" if plan.contact_id else "contact created or matched first"
             )
+            self.stdout.write(f"\n{inv.number}  {plan.contact_label}  ({contact})")
             self.stdout.write(
-                f"  title {h['title']!r}, {h['is_valid_from']}..{h['is_valid_to']}, "
-                f"bank #{h['bank_account_id']}, owner #{h['user_id']}, currency #{h['currency_id']}, "
-                f"language #{h['language_id']}, api_reference {h['api_reference']}"
-                f"{', issue' if plan.issue else ''}{', send' if plan.send else ''}"
+                f"  {plan.title!r}, {plan.valid_from:%d.%m.%Y} - {plan.valid_to:%d.%m.%Y}"
+                f"{', issued' if plan.issue else ''}{', sent by e-mail' if plan.send else ''}"
             )
+            if inv.credit_applied:
+                self.stdout.write(f"  paid from credit: {chf(inv.credit_applied)} (booked in bexio's ledger)")
             for p in plan.positions:
-                where = f"article #{p.article_id}" if p.article_id else ""
-                where += f" account #{p.account_id} tax #{p.tax_id}" if p.account_id or p.tax_id else ""
-                qty = "" if p.kind == "discount" else f"{p.amount} x {p.unit_price}"
-                self.stdout.write(
-                    f"  {p.bexio_type:<19} {p.text[:50]:<50} {where.strip():<30} {qty:>18} {p.total:>10}"
-                )
-            self.stdout.write(f"  total in bexio: {plan.expected_total}")
+                vat = f", VAT {p.vat_label}" if p.vat_label else ""
+                amounts = f"{p.quantity.normalize():f} x {chf(p.unit_price)} = {chf(p.total)}"
+                self.stdout.write(f"  {p.text[:50]:<50} -> {p.target_label}{vat}  {amounts}")
+            self.stdout.write(f"  invoice in bexio: {chf(plan.expected_total)}")
             if plan.blockers:
                 blocked += 1
                 for b in plan.blockers:

@@ -1,0 +1,1 @@
+"""Bookings in bexio's ledger for members' credit (the plan, the outbox sender)."""

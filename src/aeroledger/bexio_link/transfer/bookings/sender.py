@@ -1,0 +1,110 @@
+"""The outbox sender of bookings: one manual entry in bexio's ledger per credit event, exactly once.
+
+send: `POST /3.0/accounting/manual_entries` (a single entry, or a compound one for the credit an
+invoice used). find (before any retry): bexio lists manual entries without a search, so the client
+pages the list for our reference number and date. complete: the entry's amount must match ours.
+done: an invoice that credit paid in full is "paid" here once its booking is in bexio.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.utils.translation import gettext as _
+
+from aeroledger.billing.models import CreditEntry, Invoice, InvoiceStatus
+
+from ..invoices.sender import mapping_of
+from ..models import ItemKind, OutboxItem
+from ..outbox.db import db_section
+from ..outbox.senders import Blocked, OrgState, Progress, Rejected, Sender, register
+from .plan import BookingPlan, plan_credit_entry, plan_usage
+
+
+def body(plan: BookingPlan, currency_id: int | None) -> dict:
+    lines = [
+        {
+            "debit_account_id": line.debit_account_id,
+            "credit_account_id": line.credit_account_id,
+            "tax_id": line.tax_id,
+            "amount": str(line.amount),
+            "description": line.description[:255],
+            "currency_id": currency_id,
+            "currency_factor": 1 if currency_id else None,
+        }
+        for line in plan.lines
+    ]
+    kind = "manual_compound_entry" if plan.compound else "manual_single_entry"
+    return {"type": kind, "date": plan.date.isoformat(), "reference_nr": plan.reference_nr, "entries": lines}
+
+
+def booked_amount(entry) -> Decimal:
+    """The debit side of a manual entry as bexio answered it."""
+    lines = entry.entries or []
+    if len(lines) == 1:
+        return Decimal(lines[0].amount)
+    return sum((Decimal(line.amount) for line in lines if line.debit_account_id), Decimal("0"))
+
+
+@register
+class ManualEntrySender(Sender):
+    kind = ItemKind.MANUAL_ENTRY
+
+    def load(self, items: list[OutboxItem]) -> None:
+        invoices = Invoice.objects.in_bulk([i.invoice_id for i in items if i.invoice_id])
+        entries = CreditEntry.objects.select_related("member", "organisation").in_bulk(
+            [i.credit_entry_id for i in items if i.credit_entry_id]
+        )
+        for item in items:
+            item.invoice = invoices.get(item.invoice_id) if item.invoice_id else None
+            item.credit_entry = entries.get(item.credit_entry_id) if item.credit_entry_id else None
+
+    def _plan(self, item: OutboxItem, org: OrgState) -> BookingPlan:
+        plan = getattr(item, "_plan", None)
+        if plan is None:
+            with db_section():
+                mapping = mapping_of(org)
+                if item.credit_entry_id:
+                    plan = plan_credit_entry(item.credit_entry, mapping)
+                else:
+                    plan = plan_usage(item.invoice, mapping)
+            item._plan = plan
+        return plan
+
+    def find(self, item: OutboxItem, client, org: OrgState):
+        plan = self._plan(item, org)
+        found = client.manual_entries.find_by_reference(plan.reference_nr, date=plan.date)
+        if item.bexio_id:
+            found = [e for e in found if e.id == item.bexio_id] or found
+        return min(found, key=lambda e: e.id) if found else None
+
+    def send(self, item: OutboxItem, client, org: OrgState):
+        plan = self._plan(item, org)
+        if plan.blockers:
+            raise Blocked("; ".join(plan.blockers))
+        return client.manual_entries.create(body(plan, mapping_of(org).currency_id))
+
+    def complete(self, item: OutboxItem, client, org: OrgState, answer, progress: Progress) -> None:
+        plan = self._plan(item, org)
+        item.bexio_ref = plan.reference_nr
+        item.sent = plan.as_json()
+        got = booked_amount(answer)
+        if abs(got - plan.amount) >= Decimal("0.01"):
+            raise Rejected(
+                _("bexio's booking %(ref)s is of %(got)s, Aeroledger's of %(want)s.")
+                % {"ref": plan.reference_nr, "got": got, "want": plan.amount}
+            )
+
+    def lock_local(self, item: OutboxItem) -> None:
+        if item.invoice_id:
+            Invoice.objects.select_for_update().filter(pk=item.invoice_id).values_list(
+                "pk", flat=True
+            ).first()
+
+    def done(self, item: OutboxItem) -> None:
+        """A statement (credit paid all of it) is paid here once its booking is in bexio."""
+        if item.invoice_id is None:
+            return
+        invoice = Invoice.objects.get(pk=item.invoice_id)
+        if invoice.status == InvoiceStatus.APPROVED and invoice.is_statement:
+            invoice.mark_paid_from_credit()

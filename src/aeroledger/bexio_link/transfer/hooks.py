@@ -1,0 +1,90 @@
+"""What bexio_link adds to the club's pages and transitions (registered in TransferConfig.ready).
+
+- "invoice_cancel": an invoice may be cancelled only while nothing of it can be in bexio; its
+  waiting writes are withdrawn in the same transaction (or the cancel is refused, with the reason).
+- a credit entry booked here (deposit, refund, correction, paid top-up) queues its booking.
+- "money_accounts": the bank accounts a deposit or refund may go through (bexio's).
+- "vat_rate": the VAT of a position, from the mapping (the invoice page shows VAT per rate).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db.models.signals import post_save
+from django.utils.translation import gettext as _
+
+from aeroledger.bexio_link.masterdata.mapping import mapping_for
+from aeroledger.billing.models import CreditEntry, Invoice
+from aeroledger.tenancy import hooks
+
+from . import panels
+from .bookings.plan import books_on_its_own, entry_reference
+from .models import ItemKind, ItemStatus, OutboxItem
+from .outbox import enqueue
+
+
+def withdraw_or_refuse(invoice: Invoice) -> str | None:
+    """Called by Invoice.cancel() with the invoice locked: withdraw its waiting writes, or say why not."""
+    items = list(
+        OutboxItem.objects.select_for_update().filter(invoice=invoice).exclude(status=ItemStatus.CANCELLED)
+    )
+    in_bexio = [i for i in items if not i.withdrawable]
+    if in_bexio:
+        if any(i.kind == ItemKind.INVOICE for i in in_bexio):
+            return _(
+                "Invoice %(number)s is being transferred to bexio or is there already: cancel it in bexio "
+                "once the transfer has finished; its status comes back here."
+            ) % {"number": invoice.number}
+        return _(
+            "The credit invoice %(number)s used is booked in bexio already: book a correction on the "
+            "member's credit account instead (it is booked in bexio too)."
+        ) % {"number": invoice.number}
+    OutboxItem.objects.filter(pk__in=[i.pk for i in items]).update(
+        status=ItemStatus.CANCELLED, next_try_at=None
+    )
+    return None
+
+
+def queue_credit_booking(sender, instance: CreditEntry, created: bool, raw: bool = False, **kwargs) -> None:
+    """A credit entry that is money in or out of the credit account is booked in bexio too."""
+    org = instance.organisation
+    if not created or raw or not org.bexio_option or not org.is_prepaid:
+        return
+    if not books_on_its_own(instance, mapping_for(org)):
+        return
+    label = f"{instance.member.display_name}: {instance.get_kind_display()} {instance.amount}"
+    enqueue.add(org, ItemKind.MANUAL_ENTRY, entry_reference(instance), label=label, credit_entry=instance)
+    enqueue.wake(org)
+
+
+def money_accounts(organisation) -> list[tuple[str, str]] | None:
+    if not organisation.bexio_option:
+        return None
+    return mapping_for(organisation).money_accounts()
+
+
+def vat_rate(organisation):
+    """A function position -> (rate in %, tax name) from the mapping, or None without bexio."""
+    if not organisation.bexio_option:
+        return None
+    mapping = mapping_for(organisation)
+
+    def rate_of(position) -> tuple[Decimal, str] | None:
+        target = mapping.target_for(position.charge_type, position.aircraft_id, position.aerodrome_id)
+        if target is None or not target.tax_id:
+            return None
+        rate = mapping.tax_rate(target.tax_id)
+        return (rate, mapping.tax_name(target.tax_id)) if rate is not None else None
+
+    return rate_of
+
+
+def register() -> None:
+    hooks.register("invoice_cancel", withdraw_or_refuse)
+    hooks.register("invoice_states", panels.invoice_states)
+    hooks.register("invoice_list", panels.invoice_list_panel)
+    hooks.register("invoice_detail", panels.invoice_detail_panel)
+    hooks.register("money_accounts", money_accounts)
+    hooks.register("vat_rate", vat_rate)
+    post_save.connect(queue_credit_booking, sender=CreditEntry, dispatch_uid="bexio-credit-booking")
