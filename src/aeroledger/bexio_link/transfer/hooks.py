@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.db.models.signals import post_save
 from django.utils.translation import gettext as _
 
+from aeroledger.bexio_link.connection.models import connection_for
 from aeroledger.bexio_link.masterdata.mapping import mapping_for
 from aeroledger.billing.models import CreditEntry, Invoice
 from aeroledger.tenancy import hooks
@@ -50,6 +51,10 @@ def queue_credit_booking(sender, instance: CreditEntry, created: bool, raw: bool
     """A credit entry that is money in or out of the credit account is booked in bexio too."""
     org = instance.organisation
     if not created or raw or not org.bexio_option or not org.is_prepaid:
+        return
+    if connection_for(org) is None:
+        # Not connected yet: what the credit accounts hold then is their opening balance in bexio
+        # (the reconciliation shows it); only what happens once connected is booked entry by entry.
         return
     if not books_on_its_own(instance, mapping_for(org)):
         return

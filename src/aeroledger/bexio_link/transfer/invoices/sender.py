@@ -127,7 +127,9 @@ class InvoiceSender(Sender):
                 raise Rejected(
                     _("The invoice %(nr)s no longer exists in bexio.") % {"nr": link.document_nr}, 404
                 ) from None
-        return find_by_reference(client, str(item.invoice.uuid))
+        found = find_by_reference(client, str(item.invoice.uuid))
+        # A search answer carries no positions: read the whole invoice before counting them.
+        return client.invoices.get(found.id) if found is not None else None
 
     def send(self, item: OutboxItem, client, org: OrgState):
         plan = self._plan(item, org)

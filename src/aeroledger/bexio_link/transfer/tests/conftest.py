@@ -68,6 +68,19 @@ def map_everything(org, client, *, issue=False):
     return tax, account
 
 
+def set_up_ledger(org):
+    """The credit account (2030-ish liability) and the corrections account, from the sandbox's chart."""
+    from aeroledger.bexio_link.masterdata.models import BexioRecord, InvoiceSettings, Kind
+
+    accounts = list(BexioRecord.objects.filter(organisation=org, kind=Kind.ACCOUNT, is_active=True))
+    liability = next((a for a in accounts if a.data.get("account_type") == 4), None)
+    expense = next((a for a in accounts if a.data.get("account_type") in (1, 2)), None)
+    InvoiceSettings.objects.filter(organisation=org).update(
+        credit_account=liability, corrections_account=expense
+    )
+    return liability
+
+
 def approve_all(org):
     from django.contrib.auth import get_user_model
 
@@ -78,11 +91,28 @@ def approve_all(org):
 
 @pytest.fixture
 def demo(client):
-    """The demo club (a month of flights billed + top-ups), mapped and every invoice approved."""
+    """The demo club (a month of flights billed + top-ups), post-paid (every invoice is due in full),
+    mapped and every invoice approved: the invoice transfer on its own."""
+    from aeroledger.billing.demo import seed_demo
+    from aeroledger.tenancy.models import BillingMode, Organisation
+
+    org = seed_demo()
+    Organisation.objects.filter(pk=org.pk).update(billing_mode=BillingMode.POSTPAID)
+    org.refresh_from_db()
+    map_everything(org, client)
+    approve_all(org)
+    return org
+
+
+@pytest.fixture
+def prepaid_demo(client):
+    """The demo club as it is (prepaid): credit pays the oldest charges at approval; invoices for
+    the rest and bookings of the credit used go to bexio."""
     from aeroledger.billing.demo import seed_demo
 
     org = seed_demo()
     map_everything(org, client)
+    set_up_ledger(org)
     approve_all(org)
     return org
 
@@ -92,23 +122,45 @@ def bexio_invoices(client) -> list:
 
 
 def assert_exactly_once(org, client):
-    """Exactly one bexio invoice per approved invoice, with matching totals."""
-    from aeroledger.bexio_link.transfer.models import TransferState
+    """Exactly one bexio invoice per approved invoice with something due (its total = the amount due),
+    none for an invoice credit paid in full, and never a bexio invoice of CHF 0.00."""
+    from aeroledger.bexio_link.transfer.models import InvoiceLink, ItemKind, OutboxItem
 
     in_bexio = {}
     for inv in client.invoices.iter():
+        assert inv.total is None or Decimal(str(inv.total)) != 0, f"bexio invoice {inv.document_nr} of 0.00"
         in_bexio.setdefault(str(inv.api_reference), []).append(inv)
     invoices = list(Invoice.objects.filter(organisation=org).exclude(status__in=["draft", "cancelled"]))
     assert invoices
     for inv in invoices:
         found = in_bexio.get(str(inv.uuid), [])
+        if inv.amount_due == 0:
+            assert not found, f"invoice {inv.number} is paid from credit, yet bexio has an invoice"
+            continue
         assert len(found) == 1, f"invoice {inv.number}: {len(found)} bexio invoices"
-        want = inv.amount_due if inv.credit_applied else inv.total
-        assert Decimal(str(found[0].total)) == want, (inv.number, found[0].total, want)
-        state = TransferState.objects.get(invoice=inv)
-        assert state.status == "done", (inv.number, state.status, state.last_error)
-        assert state.bexio_id == found[0].id
+        assert Decimal(str(found[0].total)) == inv.amount_due, (inv.number, found[0].total, inv.amount_due)
+        item = OutboxItem.objects.get(invoice=inv, kind=ItemKind.INVOICE)
+        assert item.status == "done", (inv.number, item.status, item.last_error)
+        assert InvoiceLink.objects.get(invoice=inv).bexio_id == found[0].id == item.bexio_id
     return in_bexio
+
+
+def assert_booked_once(org, client):
+    """Exactly one manual entry in bexio per booking Aeroledger made, of the right amount."""
+    from aeroledger.bexio_link.transfer.models import ItemKind, OutboxItem
+
+    by_ref = {}
+    for entry in client.manual_entries.iter():
+        by_ref.setdefault(entry.reference_nr, []).append(entry)
+    items = list(OutboxItem.objects.filter(organisation=org, kind=ItemKind.MANUAL_ENTRY))
+    for item in items:
+        found = by_ref.get(item.key, [])
+        assert item.status == "done", (item.label, item.status, item.last_error)
+        assert len(found) == 1, f"booking {item.key}: {len(found)} manual entries in bexio"
+        assert found[0].id == item.bexio_id
+    for inv in Invoice.objects.filter(organisation=org, credit_applied__gt=0).exclude(status="cancelled"):
+        assert any(i.invoice_id == inv.pk for i in items), f"{inv.number}: credit used but not booked"
+    return by_ref
 
 
 def write_requests(sb, since=0):

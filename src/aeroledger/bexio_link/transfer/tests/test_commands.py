@@ -5,7 +5,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from aeroledger.bexio_link.transfer.models import TransferState
+from aeroledger.bexio_link.transfer.models import OutboxItem
 from aeroledger.billing.models import Invoice, InvoiceStatus
 
 from .conftest import assert_exactly_once
@@ -20,10 +20,11 @@ def test_dry_run_shows_everything_and_writes_nothing(sb, site):  # noqa: F811
     out = StringIO()
     call_command("bexio_transfer", "--org", site.slug, "--dry-run", "--invoice", inv.number, stdout=out)
     text = out.getvalue()
-    assert "KbPositionCustom" in text and str(inv.uuid) in text and "Dry run" in text
-    assert "account #" in text and "tax #" in text and "total in bexio" in text
+    assert inv.number in text and "invoice in bexio" in text and "Dry run" in text
+    assert "KbPosition" not in text and str(inv.uuid) not in text
+    assert "-> account" in text and "VAT 8.10 %" in text
     assert sb.requests(mark) == []
-    assert not TransferState.objects.exists()
+    assert not OutboxItem.objects.exists()
 
 
 def test_transfer_then_sync_status(sb, client, site):  # noqa: F811

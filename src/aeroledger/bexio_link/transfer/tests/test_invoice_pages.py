@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from aeroledger.bexio_link.transfer.models import InvoiceLink, ItemKind, ItemStatus, OutboxItem
@@ -41,6 +42,12 @@ def _invoice(org, number, *, approve_by=None):
 
 
 @pytest.fixture
+def web():
+    """The browser's side (the module's `client` is the bexio client)."""
+    return Client()
+
+
+@pytest.fixture
 def club():
     org = make_org("club", bexio=True)
     boss = make_staff(org, "boss")
@@ -55,11 +62,11 @@ def _write(invoice, status, **fields):
     )  # fmt: skip
 
 
-def _list(client, org):
-    return client.get(reverse("billing:invoices", args=[org.slug])).text
+def _list(web, org):
+    return web.get(reverse("billing:invoices", args=[org.slug])).text
 
 
-def test_the_list_offers_approved_untransferred_invoices_for_the_transfer(client, club):
+def test_the_list_offers_approved_untransferred_invoices_for_the_transfer(web, club):
     org, boss = club
     draft = _invoice(org, "1")
     approved = _invoice(org, "2", approve_by=boss)
@@ -68,8 +75,8 @@ def test_the_list_offers_approved_untransferred_invoices_for_the_transfer(client
     _write(failed, ItemStatus.FAILED)
     _write(done, ItemStatus.DONE, bexio_id=42, bexio_ref="RE-00042")
     InvoiceLink.objects.create(organisation=org, invoice=done, bexio_id=42, document_nr="RE-00042")
-    client.login(username="boss", password=PASSWORD)
-    page = _list(client, org)
+    web.login(username="boss", password=PASSWORD)
+    page = _list(web, org)
     start = reverse("bexio_transfer:start", args=[org.slug])
     assert f'action="{start}"' in page
     assert "Transfer selected to bexio" in page and "Transfer all approved to bexio" in page
@@ -81,45 +88,45 @@ def test_the_list_offers_approved_untransferred_invoices_for_the_transfer(client
     assert "RE-00042" in page
 
 
-def test_transfer_buttons_need_manage_invoicing(client, club):
+def test_transfer_buttons_need_manage_invoicing(web, club):
     org, boss = club
     _invoice(org, "2", approve_by=boss)
-    client.login(username="reader", password=PASSWORD)
-    page = _list(client, org)
+    web.login(username="reader", password=PASSWORD)
+    page = _list(web, org)
     assert "Transfer selected to bexio" not in page and "Transfer all approved to bexio" not in page
     assert 'name="invoice_ids"' not in page
     assert reverse("bexio_transfer:preview", args=[org.slug]) in page
 
 
-def test_without_the_bexio_option_nothing_of_bexio_shows(client):
+def test_without_the_bexio_option_nothing_of_bexio_shows(web):
     org = make_org("plain")
     boss = make_staff(org, "boss")
     invoice = _invoice(org, "2", approve_by=boss)
-    client.login(username="boss", password=PASSWORD)
-    page = _list(client, org)
+    web.login(username="boss", password=PASSWORD)
+    page = _list(web, org)
     assert "bexio" not in page.lower().replace("transferred to bexio", "")
     assert 'name="invoice_ids"' not in page
-    detail = client.get(reverse("billing:invoice", args=[org.slug, invoice.pk])).text
+    detail = web.get(reverse("billing:invoice", args=[org.slug, invoice.pk])).text
     assert 'id="bexio-state"' not in detail
 
 
-def test_the_invoice_page_shows_bexio_number_status_and_pdf(client, club):
+def test_the_invoice_page_shows_bexio_number_status_and_pdf(web, club):
     org, boss = club
     invoice = _invoice(org, "2", approve_by=boss)
-    client.login(username="boss", password=PASSWORD)
+    web.login(username="boss", password=PASSWORD)
     url = reverse("billing:invoice", args=[org.slug, invoice.pk])
-    assert 'id="bexio-state"' not in client.get(url).text  # not transferred: nothing to show
+    assert 'id="bexio-state"' not in web.get(url).text  # not transferred: nothing to show
     _write(invoice, ItemStatus.DONE, bexio_id=17, bexio_ref="RE-00017")
     InvoiceLink.objects.create(
         organisation=org, invoice=invoice, bexio_id=17, document_nr="RE-00017", bexio_status=8
     )
-    page = client.get(url).text
+    page = web.get(url).text
     assert "RE-00017" in page and "Open" in page
     assert reverse("bexio_transfer:invoice_pdf", args=[org.slug, invoice.pk]) in page
     assert reverse("bexio_transfer:invoice", args=[org.slug, invoice.pk]) in page
 
 
-def test_the_invoice_page_shows_bexios_failure_verbatim_and_what_to_do(client, club):
+def test_the_invoice_page_shows_bexios_failure_verbatim_and_what_to_do(web, club):
     org, boss = club
     invoice = _invoice(org, "2", approve_by=boss)
     _write(
@@ -128,15 +135,15 @@ def test_the_invoice_page_shows_bexios_failure_verbatim_and_what_to_do(client, c
         last_error_status=422,
         last_error="The field 'bank_account_id' is invalid <b>",
     )
-    client.login(username="boss", password=PASSWORD)
-    page = client.get(reverse("billing:invoice", args=[org.slug, invoice.pk])).text
+    web.login(username="boss", password=PASSWORD)
+    page = web.get(reverse("billing:invoice", args=[org.slug, invoice.pk])).text
     assert "The field &#x27;bank_account_id&#x27; is invalid &lt;b&gt;" in page  # verbatim, escaped
     assert "422" in page
     assert "fix what bexio reports (mapping, contact or the document), then retry" in page
     assert reverse("bexio_transfer:invoice_pdf", args=[org.slug, invoice.pk]) not in page  # not in bexio
 
 
-def test_the_invoice_page_speaks_german(client, club):
+def test_the_invoice_page_speaks_german(web, club):
     from aeroledger.tenancy.models import StaffProfile
 
     org, boss = club
@@ -144,6 +151,6 @@ def test_the_invoice_page_speaks_german(client, club):
     invoice = _invoice(org, "2", approve_by=boss)
     _write(invoice, ItemStatus.DONE, bexio_id=5, bexio_ref="RE-00005")
     InvoiceLink.objects.create(organisation=org, invoice=invoice, bexio_id=5, document_nr="RE-00005")
-    client.login(username="boss", password=PASSWORD)
-    assert "PDF von bexio" in client.get(reverse("billing:invoice", args=[org.slug, invoice.pk])).text
-    assert "Ausgewählte an bexio übertragen" in _list(client, org)
+    web.login(username="boss", password=PASSWORD)
+    assert "PDF von bexio" in web.get(reverse("billing:invoice", args=[org.slug, invoice.pk])).text
+    assert "Ausgewählte an bexio übertragen" in _list(web, org)

@@ -6,16 +6,12 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from aeroledger.bexio_link.transfer import services
-from aeroledger.bexio_link.transfer.models import SyncState, TransferState, TransferStatus
-from aeroledger.bexio_link.transfer.sync import sync_status
-from aeroledger.billing.models import (
-    CreditEntry,
-    Invoice,
-    InvoicePosition,
-    InvoiceStatus,
-    outstanding_on_invoices,
-)
+from aeroledger.bexio_link.transfer.invoices.sync import sync_status
+from aeroledger.bexio_link.transfer.models import InvoiceLink, ItemKind, ItemStatus, OutboxItem, SyncState
+from aeroledger.bexio_link.transfer.outbox import outcome
+from aeroledger.bexio_link.transfer.start import transfer_invoices
+from aeroledger.billing.models import CreditEntry, Invoice, InvoicePayment, InvoicePosition, InvoiceStatus
+from aeroledger.tenancy.models import BillingMode, Organisation
 from bexio.models import PaymentCreate
 
 from .conftest import map_everything, write_requests
@@ -25,7 +21,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture(autouse=True)
 def no_backoff(monkeypatch):
-    monkeypatch.setattr(services, "backoff", lambda attempts: timedelta(0))
+    monkeypatch.setattr(outcome, "backoff", lambda attempts: timedelta(0))
 
 
 def big_invoice(org, n=320):
@@ -58,11 +54,18 @@ def big_invoice(org, n=320):
 
 @pytest.fixture
 def club(client):
+    """The demo club, post-paid: every invoice is due in full (credit is tested in test_credit.py)."""
     from aeroledger.billing.demo import seed_demo
 
     org = seed_demo()
+    Organisation.objects.filter(pk=org.pk).update(billing_mode=BillingMode.POSTPAID)
+    org.refresh_from_db()
     map_everything(org, client)
     return org
+
+
+def item_of(invoice):
+    return OutboxItem.objects.get(invoice=invoice, kind=ItemKind.INVOICE)
 
 
 def test_more_than_150_positions_resumes_after_faults(sb, client, club):
@@ -71,12 +74,12 @@ def test_more_than_150_positions_resumes_after_faults(sb, client, club):
     sb.fault(method="POST", path=r"/kb_position_custom$", when="after_commit", effect="status:500", times=1)
     sb.fault(method="POST", path=r"/kb_position_custom$", when="after_commit", effect="drop", times=1)
     for _ in range(4):
-        services.transfer_invoices(club, [inv.pk], client=client, concurrency=1)
-    state = TransferState.objects.get(invoice=inv)
-    assert state.status == TransferStatus.DONE, state.last_error
+        transfer_invoices(club, [inv.pk], client=client, concurrency=1)
+    assert item_of(inv).status == ItemStatus.DONE, item_of(inv).last_error
+    state = InvoiceLink.objects.get(invoice=inv)
     assert state.positions_confirmed == 320
     found = client.invoices.get(state.bexio_id)
-    items = [p for p in found.positions if p.type == "KbPositionCustom"]
+    items = [p for p in found.positions if p.kind == "custom"]
     assert len(items) == 320
     assert Decimal(str(found.total)) == inv.total
     creates = [r for r in write_requests(sb) if r["path"] == "/2.0/kb_invoice"]
@@ -93,9 +96,9 @@ def test_issue_then_payment_comes_back_once(sb, client, club):
         .first()
     )
     inv.approve(None)
-    services.transfer_invoices(club, [inv.pk], client=client, concurrency=1)
-    state = TransferState.objects.get(invoice=inv)
-    assert state.status == TransferStatus.DONE and state.issued and state.bexio_status == 8
+    transfer_invoices(club, [inv.pk], client=client, concurrency=1)
+    state = InvoiceLink.objects.get(invoice=inv)
+    assert item_of(inv).status == ItemStatus.DONE and state.issued and state.bexio_status == 8
 
     result = sync_status(club, client)
     inv.refresh_from_db()
@@ -113,10 +116,11 @@ def test_issue_then_payment_comes_back_once(sb, client, club):
     r2 = sync_status(club, client)
     inv.refresh_from_db()
     assert inv.status == InvoiceStatus.PAID
-    entries = CreditEntry.objects.filter(organisation=club, external_ref__startswith="bexio-payment:")
-    assert entries.count() == 2
-    assert sum(e.amount for e in entries) == due
-    assert all(e.member_id == inv.member_id and e.kind == "payment" for e in entries)
+    payments = InvoicePayment.objects.filter(organisation=club, external_ref__startswith="bexio-payment:")
+    assert payments.count() == 2
+    assert sum(p.amount for p in payments) == due == inv.paid_amount
+    assert all(p.invoice_id == inv.pk for p in payments)
+    assert not CreditEntry.objects.filter(invoice=inv).exists()  # paying an invoice is not credit
     assert r2.payments == 0 and r1.payments == 1
     assert SyncState.objects.get(organisation=club).watermark
 
@@ -125,8 +129,8 @@ def test_cancelled_and_deleted_in_bexio_are_shown(sb, client, club):
     invs = list(Invoice.objects.filter(organisation=club, status=InvoiceStatus.DRAFT).order_by("pk")[:2])
     for inv in invs:
         inv.approve(None)
-    services.transfer_invoices(club, [i.pk for i in invs], client=client, concurrency=1)
-    a, b = (TransferState.objects.get(invoice=i) for i in invs)
+    transfer_invoices(club, [i.pk for i in invs], client=client, concurrency=1)
+    a, b = (InvoiceLink.objects.get(invoice=i) for i in invs)
     client.invoices.issue(a.bexio_id)
     client.invoices.cancel(a.bexio_id)
     client.invoices.delete(b.bexio_id)
@@ -142,10 +146,10 @@ def test_sync_asks_only_for_what_changed(sb, client, club):
     invs = list(Invoice.objects.filter(organisation=club, status=InvoiceStatus.DRAFT).order_by("pk")[:5])
     for inv in invs:
         inv.approve(None)
-    services.transfer_invoices(club, client=client, concurrency=2)
+    transfer_invoices(club, client=client, concurrency=2)
     sync_status(club, client)
     mark = sb.requests()[-1]["id"]
-    state = TransferState.objects.get(invoice=invs[0])
+    state = InvoiceLink.objects.get(invoice=invs[0])
     client.invoices.issue(state.bexio_id)
     mark2 = sb.requests()[-1]["id"]
     result = sync_status(club, client)
@@ -163,18 +167,17 @@ def test_payment_deleted_in_bexio_is_reversed_once(sb, client, club):
         .first()
     )
     inv.approve(None)
-    services.transfer_invoices(club, [inv.pk], client=client, concurrency=1)
-    state = TransferState.objects.get(invoice=inv)
-    assert state.status == TransferStatus.DONE and state.issued
+    transfer_invoices(club, [inv.pk], client=client, concurrency=1)
+    state = InvoiceLink.objects.get(invoice=inv)
+    assert item_of(inv).status == ItemStatus.DONE and state.issued
 
     due = inv.amount_due
-    owed_before = outstanding_on_invoices(inv.member)
     payment = client.invoices.payments(state.bexio_id).create(PaymentCreate(value=due))
     r1 = sync_status(club, client)
     inv.refresh_from_db()
     assert inv.status == InvoiceStatus.PAID
     assert r1.payments == 1
-    booked = CreditEntry.objects.filter(organisation=club, external_ref=f"bexio-payment:{payment.id}")
+    booked = InvoicePayment.objects.filter(organisation=club, external_ref=f"bexio-payment:{payment.id}")
     assert booked.count() == 1
 
     client.invoices.payments(state.bexio_id).delete(payment.id)
@@ -183,17 +186,15 @@ def test_payment_deleted_in_bexio_is_reversed_once(sb, client, club):
     inv.refresh_from_db()
     assert inv.status == InvoiceStatus.OPEN
     ref = f"bexio-payment-deleted:{payment.id}"
-    reversals = CreditEntry.objects.filter(organisation=club, external_ref=ref)
+    reversals = InvoicePayment.objects.filter(organisation=club, external_ref=ref)
     assert reversals.count() == 1
     reversal = reversals.get()
-    assert reversal.amount == -due and reversal.member_id == inv.member_id and reversal.invoice_id == inv.pk
-    assert reversal.kind == "payment" and "deleted in bexio" in reversal.reason
+    assert reversal.amount == -due and reversal.invoice_id == inv.pk
+    assert "deleted in bexio" in reversal.text
     assert r2.reversals == 1 and r2.payments == 0
 
     r3 = sync_status(club, client)
     assert r3.reversals == 0 and r3.payments == 0
-    entries = CreditEntry.objects.filter(organisation=club, invoice=inv)
-    assert entries.count() == 2
-    assert entries.balance() == 0
-    assert TransferState.objects.get(invoice=inv).received_payments == 0
-    assert outstanding_on_invoices(inv.member) == owed_before  # the reopened invoice is owed again
+    assert InvoicePayment.objects.filter(invoice=inv).count() == 2
+    assert inv.paid_amount == 0  # the reopened invoice is owed again
+    assert InvoiceLink.objects.get(invoice=inv).received_payments == 0

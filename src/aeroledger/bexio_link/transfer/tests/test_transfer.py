@@ -5,8 +5,17 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from aeroledger.bexio_link.transfer import services
-from aeroledger.bexio_link.transfer.models import TransferAttempt, TransferState, TransferStatus
+from aeroledger.bexio_link.transfer import start
+from aeroledger.bexio_link.transfer.invoices.plan import plan_invoice
+from aeroledger.bexio_link.transfer.models import (
+    InvoiceLink,
+    ItemKind,
+    ItemStatus,
+    OutboxAttempt,
+    OutboxItem,
+    TransferBatch,
+)
+from aeroledger.bexio_link.transfer.outbox import enqueue, outcome, queue, worker
 from aeroledger.billing.models import Invoice, InvoiceStatus
 
 from .conftest import assert_exactly_once, make_client, write_requests
@@ -18,12 +27,26 @@ INVOICE_CREATE = r"^/2\.0/kb_invoice$"
 
 @pytest.fixture(autouse=True)
 def no_backoff(monkeypatch):
-    monkeypatch.setattr(services, "backoff", lambda attempts: timedelta(0))
+    monkeypatch.setattr(outcome, "backoff", lambda attempts: timedelta(0))
 
 
 def run(org, client, **kw):
     kw.setdefault("concurrency", 4)
-    return services.transfer_invoices(org, client=client, **kw)
+    return start.transfer_invoices(org, client=client, **kw)
+
+
+def run_outbox(org, client, **kw):
+    return worker.run_outbox(org_ids=[org.pk], client_factory=lambda _org: client, **kw)
+
+
+def invoice_item(invoice, **fields):
+    return OutboxItem.objects.create(
+        organisation=invoice.organisation,
+        kind=ItemKind.INVOICE,
+        key=str(invoice.uuid),
+        invoice=invoice,
+        **fields,
+    )
 
 
 def test_full_month_then_rerun_writes_nothing(sb, client, demo):
@@ -48,7 +71,7 @@ def test_fault_after_commit_leaves_exactly_one(sb, client, demo, effect):
     sb.fault(method="POST", path=INVOICE_CREATE, when="after_commit", effect=effect, times=3)
     run(demo, client)
     in_bexio = assert_exactly_once(demo, client)
-    adopted = TransferAttempt.objects.filter(organisation=demo, outcome="adopted").count()
+    adopted = OutboxAttempt.objects.filter(organisation=demo, outcome="adopted").count()
     assert adopted == 3
     assert (
         len(in_bexio) == Invoice.objects.filter(organisation=demo, status=InvoiceStatus.TRANSFERRED).count()
@@ -83,15 +106,16 @@ def test_random_faults_everywhere(sb, client, demo):
 def test_validation_error_stops_that_invoice_only(sb, client, demo):
     sb.fault(method="POST", path=INVOICE_CREATE, when="before", effect="status:422", times=1)
     run(demo, client)
-    failed = TransferState.objects.filter(organisation=demo, status=TransferStatus.FAILED)
+    failed = OutboxItem.objects.filter(organisation=demo, status=ItemStatus.FAILED)
     assert failed.count() == 1
     assert failed[0].last_error_status == 422
     assert failed[0].last_error  # bexio's message, verbatim
-    done = TransferState.objects.filter(organisation=demo, status=TransferStatus.DONE).count()
+    assert not failed[0].maybe_in_bexio  # bexio refused it: nothing to look up, it may be withdrawn
+    done = OutboxItem.objects.filter(organisation=demo, status=ItemStatus.DONE).count()
     assert done == Invoice.objects.filter(organisation=demo).exclude(status="draft").count() - 1
     # retry: goes through now
-    services.retry_failed(demo, enqueue=False)
-    services.run_transfers(org_ids=[demo.pk], client_factory=lambda org: client, concurrency=2)
+    enqueue.retry(demo, enqueue=False)
+    run_outbox(demo, client, concurrency=2)
     assert_exactly_once(demo, client)
 
 
@@ -99,11 +123,9 @@ def test_unauthorised_pauses_without_losing_anything(sb, client, demo):
     bad = make_client(sb, token="not-a-token")
     stats = run(demo, bad)
     assert stats.get("paused")
-    assert not TransferState.objects.filter(organisation=demo, status__in=["done", "failed"]).exists()
-    from aeroledger.bexio_link.transfer.models import TransferBatch
-
+    assert not OutboxItem.objects.filter(organisation=demo, status__in=["done", "failed"]).exists()
     assert TransferBatch.objects.filter(organisation=demo, status="paused").exists()
-    services.run_transfers(org_ids=[demo.pk], client_factory=lambda org: client, concurrency=4)
+    run_outbox(demo, client, concurrency=4)
     assert_exactly_once(demo, client)
 
 
@@ -111,51 +133,41 @@ def test_worker_crash_after_create_resumes_and_adopts(sb, client, demo):
     invoice = Invoice.objects.filter(organisation=demo, status=InvoiceStatus.APPROVED).first()
     # A worker sent the create, bexio saved it, then the worker was killed before storing anything.
     from aeroledger.bexio_link.masterdata.contacts import ensure_contact
-    from aeroledger.bexio_link.transfer.plan import plan_invoice
 
     plan = plan_invoice(invoice)
     client.invoices.create(plan.create_body(ensure_contact(client, invoice.member)))
     past = timezone.now() - timedelta(seconds=5)
-    TransferState.objects.create(
-        organisation=demo,
-        invoice=invoice,
-        status=TransferStatus.SENDING,
-        attempts=1,
-        claimed_by="dead-worker",
-        claimed_until=past,
+    item = invoice_item(
+        invoice, status=ItemStatus.SENDING, attempts=1, claimed_by="dead-worker", claimed_until=past
     )
     run(demo, client)
     assert_exactly_once(demo, client)
-    state = TransferState.objects.get(invoice=invoice)
-    assert state.log.filter(outcome="adopted").exists()
+    assert item.log.filter(outcome="adopted").exists()
 
 
 def test_lease_held_by_a_live_worker_is_left_alone(sb, client, demo):
     invoice = Invoice.objects.filter(organisation=demo, status=InvoiceStatus.APPROVED).first()
-    TransferState.objects.create(
-        organisation=demo,
-        invoice=invoice,
-        status=TransferStatus.SENDING,
+    invoice_item(
+        invoice,
+        status=ItemStatus.SENDING,
         attempts=1,
         claimed_by="live-worker",
         claimed_until=timezone.now() + timedelta(minutes=5),
     )
-    services.transfer_invoices(demo, client=client, concurrency=4, wait_for_retries_s=0)
-    state = TransferState.objects.get(invoice=invoice)
-    assert state.status == TransferStatus.SENDING and state.claimed_by == "live-worker"
+    start.transfer_invoices(demo, client=client, concurrency=4, wait_for_retries_s=0)
+    item = OutboxItem.objects.get(invoice=invoice)
+    assert item.status == ItemStatus.SENDING and item.claimed_by == "live-worker"
 
 
 def test_dry_run_plan_writes_nothing(sb, client, demo):
-    from aeroledger.bexio_link.transfer.plan import plan_invoice
-
     mark = sb.requests()[-1]["id"] if sb.requests() else 0
     invoice = Invoice.objects.filter(organisation=demo, status=InvoiceStatus.APPROVED).first()
     plan = plan_invoice(invoice)
     assert plan.ok, plan.blockers
-    assert plan.positions and all(p.account_id and p.tax_id for p in plan.positions if p.kind != "discount")
-    assert plan.header["api_reference"] == str(invoice.uuid)
+    assert plan.positions and all(p.body.account_id and p.body.tax_id for p in plan.positions)
+    assert plan.create_body(1).api_reference == str(invoice.uuid)
     assert sb.requests(mark) == []
-    assert not TransferState.objects.exists()
+    assert not OutboxItem.objects.exists() and not InvoiceLink.objects.exists()
 
 
 def test_database_lost_mid_batch_the_worker_reconnects_and_finishes_exactly_once(
@@ -164,7 +176,7 @@ def test_database_lost_mid_batch_the_worker_reconnects_and_finishes_exactly_once
     """A PostgreSQL restart makes the coordinator's next query fail: it must ride it out."""
     from django.db import OperationalError
 
-    real = services._orgs_with_due_work
+    real = queue.orgs_with_due_work
     calls = {"n": 0}
 
     def flaky(*args, **kwargs):
@@ -173,9 +185,9 @@ def test_database_lost_mid_batch_the_worker_reconnects_and_finishes_exactly_once
             raise OperationalError("server closed the connection unexpectedly")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(services, "_orgs_with_due_work", flaky)
-    monkeypatch.setattr(services.time, "sleep", lambda s: None)
-    services.start_transfer(demo, enqueue=False)
-    stats = services.run_transfers(org_ids=[demo.pk], client_factory=lambda org: client, concurrency=2)
+    monkeypatch.setattr(queue, "orgs_with_due_work", flaky)
+    monkeypatch.setattr(worker.time, "sleep", lambda s: None)
+    start.start_transfer(demo, enqueue_task=False)
+    stats = run_outbox(demo, client, concurrency=2)
     assert stats["db_reconnects"] == 1
     assert_exactly_once(demo, client)

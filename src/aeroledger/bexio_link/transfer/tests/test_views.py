@@ -1,5 +1,6 @@
 """The pages: transfer (start, progress), preview, log (retry), invoice (PDF); access per organisation."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -8,10 +9,18 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from aeroledger.bexio_link.transfer import services
-from aeroledger.bexio_link.transfer.models import TransferBatch, TransferState, TransferStatus
+from aeroledger.bexio_link.transfer.invoices.sync import sync_status
+from aeroledger.bexio_link.transfer.models import (
+    InvoiceLink,
+    ItemStatus,
+    OutboxItem,
+    SyncState,
+    TransferBatch,
+)
+from aeroledger.bexio_link.transfer.outbox.worker import run_outbox
+from aeroledger.bexio_link.transfer.start import start_transfer, transfer_invoices
 from aeroledger.billing.models import Invoice, InvoiceStatus
-from aeroledger.tenancy.models import Membership, Organisation
+from aeroledger.tenancy.models import BillingMode, Membership, Organisation
 
 from .conftest import approve_all, map_everything
 
@@ -46,6 +55,8 @@ def site(sb, client, settings):
 
     settings.BEXIO_API_BASE = sb.url
     org = seed_demo()
+    Organisation.objects.filter(pk=org.pk).update(billing_mode=BillingMode.POSTPAID)  # invoices only
+    org.refresh_from_db()
     connect(org, sb)
     map_everything(org, client)
     approve_all(org)
@@ -69,14 +80,17 @@ def test_transfer_page_start_progress_and_log(sb, site):
     resp = manager.post(url("start", site), {"scope": "all"})
     assert resp.status_code == 302
     batch = TransferBatch.objects.get(organisation=site)
-    assert batch.status == "queued" and batch.states.count() > 0
+    assert batch.status == "queued" and batch.items.count() > 0
     bar = manager.get(url("progress", site), HTTP_HX_REQUEST="true")
     assert b'hx-trigger="every 1s"' in bar.content
+    waiting = Invoice.objects.filter(organisation=site, status=InvoiceStatus.APPROVED).first()
+    assert waiting.number.encode() in bar.content  # the list lives in the polled part
 
-    stats = services.run_transfers(concurrency=4)  # what the db_worker's task does
-    assert stats.get("created") == batch.states.count()
+    stats = run_outbox(concurrency=4)  # what the db_worker's task does
+    assert stats.get("created") == batch.items.count()
     bar = manager.get(url("progress", site))
-    assert b"hx-trigger" not in bar.content and b"transferred" in bar.content
+    assert b"hx-trigger" not in bar.content and b"in bexio" in bar.content
+    assert waiting.number.encode() not in bar.content  # transferred: no longer waiting
 
     log = manager.get(url("log", site))
     assert log.status_code == 200 and b"Created in bexio" in log.content
@@ -86,7 +100,7 @@ def test_transfer_page_start_progress_and_log(sb, site):
     from aeroledger.bexio_link.connection.models import BexioCall
 
     inv = Invoice.objects.filter(organisation=site, status=InvoiceStatus.TRANSFERRED).first()
-    assert BexioCall.objects.filter(organisation=site, context=f"transfer:{inv.uuid}").exists()
+    assert BexioCall.objects.filter(organisation=site, context=f"invoice:{inv.uuid}").exists()
 
 
 def test_selected_invoices_only(sb, site):
@@ -97,7 +111,7 @@ def test_selected_invoices_only(sb, site):
         ]
     )
     manager.post(url("start", site), {"scope": "selected", "invoice_ids": ids})
-    assert set(TransferState.objects.values_list("invoice_id", flat=True)) == set(ids)
+    assert set(OutboxItem.objects.values_list("invoice_id", flat=True)) == set(ids)
 
 
 def test_preview_calls_nobody_and_shows_positions(sb, site):
@@ -105,25 +119,27 @@ def test_preview_calls_nobody_and_shows_positions(sb, site):
     mark = sb.requests()[-1]["id"]
     page = reader.get(url("preview", site))
     assert page.status_code == 200
-    assert b"KbPositionCustom" in page.content and b"ready" in page.content
+    text = page.content.decode()
+    assert "ready" in text and "Invoiced in bexio" in text
+    assert "KbPosition" not in text and not re.search(r"(?<!&)#\d", text)
     assert sb.requests(mark) == []
-    assert not TransferState.objects.exists()
+    assert not OutboxItem.objects.exists()
 
 
 def test_failed_invoice_retry_and_invoice_page_with_pdf(sb, site):
     manager = login(site, "manager", manage_invoicing=True)
     sb.fault(method="POST", path=r"^/2\.0/kb_invoice$", when="before", effect="status:422", times=1)
-    services.transfer_invoices(site, concurrency=1)
-    failed = TransferState.objects.get(organisation=site, status=TransferStatus.FAILED)
+    transfer_invoices(site, concurrency=1)
+    failed = OutboxItem.objects.get(organisation=site, status=ItemStatus.FAILED)
     log = manager.get(url("log", site))
     assert b"Retry all failed" in log.content
-    manager.post(url("retry", site, failed.invoice_id))
-    services.run_transfers(concurrency=1)
+    manager.post(url("retry", site, failed.pk))
+    run_outbox(concurrency=1)
     failed.refresh_from_db()
-    assert failed.status == TransferStatus.DONE
+    assert failed.status == ItemStatus.DONE
 
     page = manager.get(url("invoice", site, failed.invoice_id))
-    assert failed.document_nr.encode() in page.content
+    assert InvoiceLink.objects.get(invoice_id=failed.invoice_id).document_nr.encode() in page.content
     pdf = manager.get(url("invoice_pdf", site, failed.invoice_id))
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF")
@@ -131,11 +147,9 @@ def test_failed_invoice_retry_and_invoice_page_with_pdf(sb, site):
 
 def test_sync_button(sb, site):
     manager = login(site, "manager", manage_invoicing=True)
-    services.transfer_invoices(site, concurrency=2)
+    transfer_invoices(site, concurrency=2)
     resp = manager.post(url("sync", site))
     assert resp.status_code == 302
-    from aeroledger.bexio_link.transfer.models import SyncState
-
     assert SyncState.objects.get(organisation=site).last_ok_at is not None
 
 
@@ -146,35 +160,33 @@ def test_other_organisations_invoices_are_404(sb, site):
     assert outsider.get(url("transfers", site)).status_code == 404
     assert outsider.get(reverse("bexio_transfer:invoice", args=[other.slug, inv.pk])).status_code == 404
     assert outsider.get(reverse("bexio_transfer:invoice_pdf", args=[other.slug, inv.pk])).status_code == 404
-    assert outsider.post(reverse("bexio_transfer:retry", args=[other.slug, inv.pk])).status_code == 404
+    transfer_invoices(site, [inv.pk], concurrency=1)
+    item = OutboxItem.objects.get(invoice=inv)
+    assert outsider.post(reverse("bexio_transfer:retry", args=[other.slug, item.pk])).status_code == 404
 
 
 def test_tasks_transfer_and_scheduled_sync(sb, client, site):
     from aeroledger.bexio_link.transfer.tasks import resume_transfers, sync_status_task, transfer_batch
 
-    batch = services.start_transfer(site, enqueue=False)
+    batch = start_transfer(site, enqueue_task=False)
     assert resume_transfers.call() == 1  # due work found: a transfer_batch task is enqueued
     stats = transfer_batch.call(organisation_id=site.pk, batch_id=batch.pk)
-    assert stats.get("created") == batch.states.count()
+    assert stats.get("created") == batch.items.count()
     assert TransferBatch.objects.get(pk=batch.pk).status == "finished"
     out = sync_status_task.call()
     assert site.slug in out and out[site.slug]["requests"] >= 2  # search + the daily full listing
-    from aeroledger.bexio_link.transfer.models import SyncState
-
     assert SyncState.objects.get(organisation=site).last_full_at is not None
 
 
 def test_cancelled_and_deleted_in_bexio_listed_with_advice(sb, client, site):
-    from aeroledger.bexio_link.transfer.sync import sync_status
-
     reader = login(site, "reader")
     ids = list(
         Invoice.objects.filter(organisation=site, status=InvoiceStatus.APPROVED).values_list("pk", flat=True)[
             :2
         ]
     )
-    services.transfer_invoices(site, ids, concurrency=1)
-    a, b = (TransferState.objects.get(invoice_id=i) for i in ids)
+    transfer_invoices(site, ids, concurrency=1)
+    a, b = (InvoiceLink.objects.get(invoice_id=i) for i in ids)
     client.invoices.issue(a.bexio_id)
     client.invoices.cancel(a.bexio_id)
     client.invoices.delete(b.bexio_id)
