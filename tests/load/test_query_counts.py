@@ -28,7 +28,7 @@ def add_rows(club, count: int) -> None:
     """`count` more members (some paid by another), flights, invoices, transfer attempts and calls."""
     from aeroledger.bexio_link.connection.models import BexioCall
     from aeroledger.bexio_link.masterdata.models import ContactLink
-    from aeroledger.bexio_link.transfer.models import TransferAttempt, TransferBatch, TransferState
+    from aeroledger.bexio_link.transfer.models import InvoiceLink, OutboxAttempt, OutboxItem, TransferBatch
     from aeroledger.billing.models import Invoice, InvoicePosition
 
     org = club["org"]
@@ -47,12 +47,12 @@ def add_rows(club, count: int) -> None:
             amount_due=Decimal("10.00"), status="approved",
         )  # fmt: skip
         InvoicePosition(invoice=inv, pos=1, charge_type="manual", text="x", quantity=1, unit_price=10).save()
-        state = TransferState.objects.create(
-            organisation=org, invoice=inv, batch=batch, status="failed" if i % 2 else "done", last_error="x"
-        )
-        TransferAttempt.objects.create(
-            organisation=org, state=state, batch=batch, outcome="failed", message="m"
-        )
+        item = OutboxItem.objects.create(
+            organisation=org, kind="invoice", key=str(inv.uuid), invoice=inv, label=inv.number, batch=batch,
+            status="failed" if i % 2 else "done", last_error="x",
+        )  # fmt: skip
+        InvoiceLink.objects.create(organisation=org, invoice=inv, bexio_id=i, document_nr=f"RE-{i:05d}")
+        OutboxAttempt.objects.create(organisation=org, item=item, batch=batch, outcome="failed", message="m")
         BexioCall.objects.create(organisation=org, method="POST", path="/2.0/kb_invoice", status=500)
 
 
@@ -65,6 +65,7 @@ PAGES = [
     ("bexio_transfer:log", {}),
     ("bexio_transfer:log", {"show": "calls"}),
     ("bexio_transfer:transfers", {}),
+    ("bexio_transfer:preview", {}),
     ("bexio_masterdata:contacts", {}),
 ]
 

@@ -95,13 +95,14 @@ def test_malformed_create_answer_then_retry_gives_exactly_one_invoice(sandbox, g
     from aeroledger.bexio_link.masterdata.mapping import mapping_for
     from aeroledger.bexio_link.masterdata.models import BexioRecord, ChargeMapping, InvoiceSettings, Kind
     from aeroledger.bexio_link.masterdata.refresh import refresh_master_data
-    from aeroledger.bexio_link.transfer import services
-    from aeroledger.bexio_link.transfer.models import TransferState
+    from aeroledger.bexio_link.transfer.models import InvoiceLink, OutboxItem
+    from aeroledger.bexio_link.transfer.outbox import outcome
+    from aeroledger.bexio_link.transfer.start import transfer_invoices
     from aeroledger.billing.models import ChargeType, Invoice, InvoicePosition
     from aeroledger.tenancy.testing import make_member, make_org
 
-    monkeypatch.setattr(services, "backoff", lambda attempts: timedelta(0))
-    org = make_org("tx", bexio=True)
+    monkeypatch.setattr(outcome, "backoff", lambda attempts: timedelta(0))
+    org = make_org("tx", bexio=True, prepaid=False)
     with forwarding_client(sandbox, None, b"") as good:
         refresh_master_data(org, good)
         records = BexioRecord.objects.filter(organisation=org)
@@ -126,10 +127,13 @@ def test_malformed_create_answer_then_retry_gives_exactly_one_invoice(sandbox, g
         inv.save()
         inv.approve(None)
         with forwarding_client(sandbox, r"^/2\.0/kb_invoice$", garbage, method="POST") as bad:
-            services.transfer_invoices(org, client=bad, concurrency=1, wait_for_retries_s=0)
-        services.transfer_invoices(org, client=good, concurrency=1)
+            transfer_invoices(org, client=bad, concurrency=1, wait_for_retries_s=0)
+        transfer_invoices(org, client=good, concurrency=1)
         found = [b for b in good.invoices.iter() if str(b.api_reference) == str(inv.uuid)]
         assert len(found) == 1
-        state = TransferState.objects.get(invoice=inv)
-        assert state.status == "done" and state.bexio_id == found[0].id
+        item = OutboxItem.objects.get(invoice=inv)
+        assert (
+            item.status == "done"
+            and InvoiceLink.objects.get(invoice=inv).bexio_id == found[0].id == item.bexio_id
+        )
         assert Decimal(str(found[0].total)) == inv.total

@@ -40,7 +40,7 @@ def world(db):
     """Organisation A with every kind of object the URLs name, a staff user with every permission."""
     from aeroledger.bexio_link.connection.models import BexioCall, BexioConnection, ConnectionEvent, Status
     from aeroledger.bexio_link.masterdata.models import BexioRecord, ChargeMapping, ContactLink, Kind
-    from aeroledger.bexio_link.transfer.models import TransferAttempt, TransferBatch, TransferState
+    from aeroledger.bexio_link.transfer.models import OutboxAttempt, OutboxItem, TransferBatch
     from aeroledger.billing.models import CreditEntry, CreditKind
     from aeroledger.billing.runs import billing_run
 
@@ -71,8 +71,10 @@ def world(db):
     mapping = ChargeMapping.objects.create(organisation=org, charge_type="manual")
     link = ContactLink.objects.create(organisation=org, member=member, bexio_id=5)
     batch = TransferBatch.objects.create(organisation=org)
-    state = TransferState.objects.create(organisation=org, invoice=invoice, batch=batch)
-    attempt = TransferAttempt.objects.create(organisation=org, state=state, batch=batch)
+    item = OutboxItem.objects.create(
+        organisation=org, kind="invoice", key=str(invoice.uuid), invoice=invoice, batch=batch, status="failed"
+    )
+    attempt = OutboxAttempt.objects.create(organisation=org, item=item, batch=batch)
     ids = {
         "member_id": member.pk,
         "flight_id": flight.pk,
@@ -92,8 +94,7 @@ def world(db):
         "call_id": call.pk,
         "event_id": event.pk,
         "batch_id": batch.pk,
-        "transfer_id": state.pk,
-        "state_id": state.pk,
+        "item_id": item.pk,
         "attempt_id": attempt.pk,
     }
     return {"org": org, "staff": staff, "ids": ids, "password": PASSWORD}

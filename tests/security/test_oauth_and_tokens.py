@@ -36,7 +36,7 @@ def bx(bexio_settings, settings):
 
 @pytest.fixture
 def org(db):
-    return make_org("club", bexio=True)
+    return make_org("club", bexio=True, prepaid=False)
 
 
 @pytest.fixture
@@ -225,8 +225,9 @@ def make_invoices(org, n=3):
 def test_tokens_encrypted_at_rest_and_absent_from_logs_pages_and_mail(
     bx, browser, org, all_logs, monkeypatch
 ):
-    from aeroledger.bexio_link.connection.clients import client_for, refresh_now
-    from aeroledger.bexio_link.transfer import services as transfer
+    from aeroledger.bexio_link.connection.clients import client_for
+    from aeroledger.bexio_link.connection.keepalive import refresh_now
+    from aeroledger.bexio_link.transfer import start as transfer
     from bexio.auth import BexioAuth
 
     issued: list[str] = []
@@ -291,13 +292,13 @@ def test_tokens_encrypted_at_rest_and_absent_from_logs_pages_and_mail(
         raw = " ".join(str(v) for row in cur.fetchall() for v in row)
     # In the database anywhere else: the call log, events, attempts, messages.
     from aeroledger.bexio_link.connection.models import BexioCall, ConnectionEvent
-    from aeroledger.bexio_link.transfer.models import TransferAttempt, TransferState
+    from aeroledger.bexio_link.transfer.models import OutboxAttempt, OutboxItem
 
     stored = [
         *BexioCall.objects.values_list("path", "message", "error_code", "context"),
         *ConnectionEvent.objects.values_list("message", "scopes"),
-        *TransferAttempt.objects.values_list("message"),
-        *TransferState.objects.values_list("last_error"),
+        *OutboxAttempt.objects.values_list("message"),
+        *OutboxItem.objects.values_list("last_error"),
         *BexioConnection.objects.values_list("last_error", "reconnect_reason"),
     ]
     haystacks = {

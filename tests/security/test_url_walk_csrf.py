@@ -121,12 +121,14 @@ AUDIT_TABLES = {"bexio_connection_bexiocall", "bexio_connection_bexioconnection"
 
 def test_pdf_download_of_a_transferred_invoice_writes_only_the_call_log(world):
     """The one GET that talks to bexio: it may log the call (audit), nothing else."""
-    from aeroledger.bexio_link.transfer.models import TransferState
+    from aeroledger.bexio_link.transfer.models import InvoiceLink
     from aeroledger.billing.models import Invoice
 
     invoice = Invoice.objects.get(pk=world["ids"]["invoice_id"])
     Invoice.objects.filter(pk=invoice.pk).update(status="transferred")
-    TransferState.objects.filter(invoice=invoice).update(status="done", bexio_id=4711, document_nr="RE-00001")
+    InvoiceLink.objects.create(
+        organisation=invoice.organisation, invoice=invoice, bexio_id=4711, document_nr="RE-00001"
+    )
     client = Client()
     client.force_login(world["staff"])
     url = reverse("bexio_transfer:invoice_pdf", kwargs={"slug": world["org"].slug, "invoice_id": invoice.pk})

@@ -46,9 +46,8 @@ KWARG_MODELS = {
     "call_id": "bexio_connection.BexioCall",
     "event_id": "bexio_connection.ConnectionEvent",
     "batch_id": "bexio_transfer.TransferBatch",
-    "transfer_id": "bexio_transfer.TransferState",
-    "state_id": "bexio_transfer.TransferState",
-    "attempt_id": "bexio_transfer.TransferAttempt",
+    "item_id": "bexio_transfer.OutboxItem",
+    "attempt_id": "bexio_transfer.OutboxAttempt",
 }
 
 

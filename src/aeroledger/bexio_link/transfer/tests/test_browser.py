@@ -16,7 +16,7 @@ from django.urls import reverse
 from django_tasks_db.management.commands.db_worker import Worker
 
 from aeroledger.bexio_link.connection.demo import connect_demo
-from aeroledger.bexio_link.transfer.models import TransferState, TransferStatus
+from aeroledger.bexio_link.transfer.models import InvoiceLink, ItemStatus, OutboxItem
 from aeroledger.billing.models import Invoice, InvoicePosition, InvoiceStatus
 from aeroledger.tenancy.testing import make_member, make_org, make_staff
 
@@ -66,7 +66,7 @@ def _run_worker():
 def test_transfer_selected_invoices_in_a_browser(
     transactional_db, bexio_settings, live_server, browser_page, log_in
 ):
-    org = make_org("aeroclub", bexio=True, name="Aero Club Transfer", currency="CHF")
+    org = make_org("aeroclub", bexio=True, prepaid=False, name="Aero Club Transfer", currency="CHF")
     admin = make_staff(org, "chief")
     assert connect_demo(org, io.StringIO())
     map_everything(org, None)
@@ -85,25 +85,32 @@ def test_transfer_selected_invoices_in_a_browser(
     page.check(f"input[name=invoice_ids][value='{second.pk}']")
     page.get_by_role("button", name="Transfer selected to bexio").click()
     page.wait_for_url("**/bexio/transfer/")
-    assert "The transfer of 2 invoices has started." in page.content()
-    progress = page.locator("#transfer-progress")
-    assert "Waiting for a worker" in progress.inner_text()
-    assert progress.get_attribute("hx-get")  # htmx polls while the transfer runs
+    assert "The transfer has started: 2 documents and bookings go to bexio." in page.content()
+    live = page.locator("#transfer-live")
+    assert "Waiting for the background worker" in live.inner_text()
+    assert live.get_attribute("hx-get")  # htmx polls while the transfer runs
+    waiting = page.locator("#start tbody tr")
+    assert waiting.count() == 3 and "Invoice: Waiting" in waiting.first.inner_text()
 
     _run_worker()
-    # The polling picks the result up: the bar reaches the end, and stops polling.
-    page.locator("#transfer-progress", has_text="Finished").wait_for(timeout=15_000)
-    progress = page.locator("#transfer-progress")
-    assert "2 transferred" in progress.inner_text()
-    assert "0 need attention" in progress.inner_text()
-    assert page.locator("#transfer-progress [role=progressbar]").get_attribute("aria-valuenow") == "100"
-    assert progress.get_attribute("hx-get") is None
-    assert not TransferState.objects.filter(invoice=left_out).exists()
+    # The polling picks the result up: the bar reaches the end, stops polling, and the list below
+    # shows what is still waiting (only the invoice left out), with the Transfer buttons ready again.
+    page.locator("#transfer-live", has_text="Finished").wait_for(timeout=15_000)
+    live = page.locator("#transfer-live")
+    assert "2 in bexio" in live.inner_text()
+    assert "0 need attention" in live.inner_text()
+    assert page.locator("#progress [role=progressbar]").get_attribute("aria-valuenow") == "100"
+    assert live.get_attribute("hx-get") is None
+    assert page.locator("#start tbody tr").count() == 1
+    assert left_out.number in page.locator("#start tbody").inner_text()
+    assert page.get_by_role("button", name="Transfer all approved invoices").is_enabled()
+    assert not OutboxItem.objects.filter(invoice=left_out).exists()
     left_out.refresh_from_db()
     assert left_out.status == InvoiceStatus.APPROVED
 
-    state = TransferState.objects.get(invoice=first)
-    assert state.status == TransferStatus.DONE, state.last_error
+    item = OutboxItem.objects.get(invoice=first)
+    assert item.status == ItemStatus.DONE, item.last_error
+    state = InvoiceLink.objects.get(invoice=first)
     page.goto(live_server.url + reverse("billing:invoice", args=[org.slug, first.pk]))
     document_nr = page.inner_text("#bexio-document-nr").strip()
     assert re.fullmatch(r"RE-\d{5}", document_nr), document_nr

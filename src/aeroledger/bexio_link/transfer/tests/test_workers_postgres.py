@@ -10,8 +10,8 @@ import time
 import pytest
 from django.db import connection
 
-from aeroledger.bexio_link.transfer.models import TransferAttempt, TransferState
-from aeroledger.bexio_link.transfer.services import start_transfer
+from aeroledger.bexio_link.transfer.models import OutboxAttempt, OutboxItem
+from aeroledger.bexio_link.transfer.start import start_transfer
 
 from .conftest import assert_exactly_once
 
@@ -41,7 +41,7 @@ def spawn(sb, token, worker, *extra):
 
 @pytest.mark.parametrize("shared", [True, False], ids=["rows-only", "org-lease"])
 def test_three_workers_no_duplicates(sb, client, demo, shared):
-    start_transfer(demo, enqueue=False)
+    start_transfer(demo, enqueue_task=False)
     # Slow bexio a little so that the workers really overlap; lose some answers after commit.
     sb.settings(latency_ms=20)
     sb.fault(
@@ -62,25 +62,25 @@ def test_three_workers_no_duplicates(sb, client, demo, shared):
         outs.append(json.loads(out.strip().splitlines()[-1]))
     sb.clear_faults()
     assert_exactly_once(demo, client)
-    workers = set(TransferAttempt.objects.values_list("worker", flat=True))
+    workers = set(OutboxAttempt.objects.values_list("worker", flat=True))
     if shared:
         assert len(workers) >= 2, outs  # the rows were really shared out
     created = sum(o.get("created", 0) for o in outs)
     adopted = sum(o.get("adopted", 0) for o in outs)
-    assert created + adopted >= TransferState.objects.count()
+    assert created + adopted >= OutboxItem.objects.count()
 
 
 def test_worker_killed_mid_batch_resumes_without_loss_or_duplicate(sb, client, demo):
-    start_transfer(demo, enqueue=False)
+    start_transfer(demo, enqueue_task=False)
     sb.settings(latency_ms=60)
     token = sb.token()
     victim = spawn(sb, token, "victim", "--lease", "3")
     deadline = time.monotonic() + 120
-    while TransferState.objects.filter(status="done").count() < 5 and time.monotonic() < deadline:
+    while OutboxItem.objects.filter(status="done").count() < 5 and time.monotonic() < deadline:
         time.sleep(0.1)
     victim.send_signal(signal.SIGKILL)
     victim.wait()
-    assert TransferState.objects.exclude(status="done").exists()
+    assert OutboxItem.objects.exclude(status="done").exists()
     sb.settings(latency_ms=0)
     time.sleep(3.5)  # the victim's leases expire
     rescuer = spawn(sb, token, "rescuer", "--lease", "3")

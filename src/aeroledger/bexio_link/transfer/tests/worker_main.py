@@ -23,10 +23,13 @@ def main() -> None:
     import django
 
     django.setup()
-    from aeroledger.bexio_link.transfer import services
+    from datetime import timedelta
+
+    from aeroledger.bexio_link.transfer.outbox import outcome
+    from aeroledger.bexio_link.transfer.outbox.worker import run_outbox
     from bexio import BexioClient, RateGovernor, StaticToken
 
-    services.backoff = lambda attempts: __import__("datetime").timedelta(0)
+    outcome.backoff = lambda attempts: timedelta(0)
     client = BexioClient(
         base_url=args.url,
         token_provider=StaticToken(args.token),
@@ -35,7 +38,7 @@ def main() -> None:
         governor=RateGovernor(),
         max_wait_s=2,
     )
-    stats = services.run_transfers(
+    stats = run_outbox(
         worker=args.worker,
         concurrency=args.concurrency,
         client_factory=lambda org: client,
