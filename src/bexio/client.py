@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from bexio import retry
+from bexio.buckets import bucket_for
 from bexio.errors import (
     BexioError,
     ConnectError,
@@ -47,6 +48,15 @@ log = logging.getLogger("bexio")
 
 DEFAULT_BASE_URL = "https://api.bexio.com"
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def _network_error(exc: httpx.TransportError, method: str, path: str) -> NetworkError:
+    """The typed error for an attempt that got no HTTP answer."""
+    if isinstance(exc, httpx.TimeoutException):
+        return RequestTimeoutError("timed out", method=method, path=path, error_code="timeout")
+    if isinstance(exc, httpx.ConnectError):
+        return ConnectError("could not connect", method=method, path=path, error_code="connect")
+    return ConnectionDroppedError("connection dropped", method=method, path=path, error_code="dropped")
 
 
 def _param(value: Any) -> Any:
@@ -151,73 +161,73 @@ class BexioClient:
             headers["Content-Length"] = str(len(content))
         query = {k: _param(v) for k, v in (params or {}).items() if v is not None}
 
+        bucket = bucket_for(method, path)
+        governor = self.governor
         attempt = 0
         refreshed = False
         while True:
             attempt += 1
-            if self.governor is not None:
-                self.governor.acquire()
+            if governor is not None:
+                governor.acquire(bucket)
             token = self.token_provider.access_token()
             headers["Authorization"] = f"Bearer {token}"
             started = time.perf_counter()
-            response: httpx.Response | None = None
-            error: BexioError | None = None
             try:
                 response = self._http.request(method, path, params=query, content=content, headers=headers)
-            except httpx.TimeoutException:
-                error = RequestTimeoutError("timed out", method=method, path=path, error_code="timeout")
-            except httpx.ConnectError:
-                error = ConnectError("could not connect", method=method, path=path, error_code="connect")
-            except httpx.TransportError:
-                error = ConnectionDroppedError(
-                    "connection dropped", method=method, path=path, error_code="dropped"
+            except httpx.TransportError as exc:
+                error = _network_error(exc, method, path)
+                self._emit(method, path, None, started, attempt, error.error_code, None, bucket)
+                wait = retry.retry_wait(
+                    status=None,
+                    headers=None,
+                    idempotent=idempotent,
+                    attempt=attempt,
+                    max_retries=self.max_retries,
+                    cap=self.max_wait_s,
                 )
-            duration_ms = (time.perf_counter() - started) * 1000.0
-
-            if response is None:
-                assert error is not None
-                self._emit(method, path, None, duration_ms, attempt, error.error_code, None)
-                if attempt <= self.max_retries and retry.is_retryable(
-                    status=None, network_error=True, idempotent=idempotent
-                ):
-                    self._sleep(retry.jitter(retry.backoff_delay(attempt)))
-                    continue
-                raise error
+                if wait is None:
+                    raise error from exc
+                self._sleep(wait)
+                continue
 
             status = response.status_code
-            if self.governor is not None:
-                self.governor.observe(status, response.headers)
+            if governor is not None:
+                governor.observe(status, response.headers, bucket)
             if status < 400:
-                self._emit(method, path, status, duration_ms, attempt, None, None)
+                self._emit(method, path, status, started, attempt, None, None, bucket)
                 return self._parse(response, method, path)
 
             error = self._error(response, method, path)
-            self._emit(method, path, status, duration_ms, attempt, error.error_code, error.message or None)
+            self._emit(
+                method, path, status, started, attempt, error.error_code, error.message or None, bucket
+            )
             if status == 401 and not refreshed:
                 refreshed = True
                 if self.token_provider.force_refresh(token) is not None:
                     continue
                 raise error
-            if attempt <= self.max_retries and retry.is_retryable(
-                status=status, network_error=False, idempotent=idempotent
-            ):
-                if status == 429:
-                    wait = retry.rate_limit_delay(response.headers, attempt, cap=self.max_wait_s)
-                else:
-                    wait = retry.jitter(retry.backoff_delay(attempt))
-                self._sleep(min(wait, self.max_wait_s))
-                continue
-            raise error
+            wait = retry.retry_wait(
+                status=status,
+                headers=response.headers,
+                idempotent=idempotent,
+                attempt=attempt,
+                max_retries=self.max_retries,
+                cap=self.max_wait_s,
+            )
+            if wait is None:
+                raise error
+            self._sleep(wait)
 
     def _emit(
         self,
         method: str,
         path: str,
         status: int | None,
-        duration_ms: float,
+        started: float,
         attempt: int,
         error_code: Any,
         message: str | None,
+        bucket: str,
     ) -> None:
         if self.on_request is None:
             return
@@ -225,11 +235,12 @@ class BexioClient:
             method=method,
             path=path,
             status=status,
-            duration_ms=round(duration_ms, 3),
+            duration_ms=round((time.perf_counter() - started) * 1000.0, 3),
             company_id=self.company_id,
             attempt=attempt,
             error_code=error_code,
             message=message,
+            bucket=bucket,
         )
         try:
             self.on_request(event)

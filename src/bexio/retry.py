@@ -64,3 +64,26 @@ def is_retryable(*, status: int | None, network_error: bool, idempotent: bool) -
     if not idempotent:
         return False
     return network_error or (status is not None and status >= 500)
+
+
+def retry_wait(
+    *,
+    status: int | None,
+    headers: Mapping[str, str] | None,
+    idempotent: bool,
+    attempt: int,
+    max_retries: int,
+    cap: float,
+) -> float | None:
+    """The one retry decision: seconds to wait before the next attempt, or None to give up.
+
+    `status` None means no HTTP answer arrived (timeout, refused, dropped). 401 is not decided
+    here: the client asks the token provider for a new token once.
+    """
+    if attempt > max_retries:
+        return None
+    if not is_retryable(status=status, network_error=status is None, idempotent=idempotent):
+        return None
+    if status == 429:
+        return min(cap, rate_limit_delay(headers or {}, attempt, cap=cap))
+    return min(cap, jitter(backoff_delay(attempt)))

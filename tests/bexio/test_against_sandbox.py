@@ -248,6 +248,16 @@ def test_invoice_lifecycle(sb):
     assert client.invoices.get(invoice.id).status is InvoiceStatus.CANCELLED
 
 
+def test_one_in_search_finds_many_invoices_by_api_reference(sb):
+    client, _, _ = connect(sb)
+    refs = [str(uuid.uuid4()) for _ in range(3)]
+    made = {client.invoices.create(new_invoice(client, ref)).id for ref in refs}
+    since = last_id(sb)
+    found = list(client.invoices.search_in("api_reference", [*refs, str(uuid.uuid4())]))
+    assert {i.id for i in found} == made
+    assert [(r["method"], r["path"]) for r in new_requests(sb, since)] == [("POST", "/2.0/kb_invoice/search")]
+
+
 def test_updated_at_search_finds_changed_invoices(sb):
     client, _, _ = connect(sb)
     since = datetime.now(UTC) - timedelta(minutes=1)
