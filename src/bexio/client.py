@@ -28,20 +28,28 @@ from bexio.events import RequestEvent
 from bexio.governor import RateGovernor
 from bexio.models.types import format_zurich
 from bexio.resources import (
+    AccountGroups,
     Accounts,
     Articles,
     BankAccounts,
+    BusinessYears,
+    CalendarYears,
     CompanyProfiles,
     ContactGroups,
     Contacts,
     Countries,
     Currencies,
     Invoices,
+    Journal,
     Languages,
+    ManualEntries,
     PaymentTypes,
+    Salutations,
     Taxes,
+    Titles,
     Units,
     Users,
+    VatPeriods,
 )
 
 log = logging.getLogger("bexio")
@@ -109,8 +117,12 @@ class BexioClient:
             headers=headers,
             follow_redirects=False,
         )
+        # contacts and what they refer to
         self.contacts = Contacts(self)
         self.contact_groups = ContactGroups(self)
+        self.salutations = Salutations(self)
+        self.titles = Titles(self)
+        # master data
         self.countries = Countries(self)
         self.languages = Languages(self)
         self.units = Units(self)
@@ -121,8 +133,16 @@ class BexioClient:
         self.bank_accounts = BankAccounts(self)
         self.taxes = Taxes(self)
         self.accounts = Accounts(self)
+        self.account_groups = AccountGroups(self)
         self.currencies = Currencies(self)
+        # sales
         self.invoices = Invoices(self)
+        # accounting
+        self.manual_entries = ManualEntries(self)
+        self.journal = Journal(self)
+        self.calendar_years = CalendarYears(self)
+        self.business_years = BusinessYears(self)
+        self.vat_periods = VatPeriods(self)
 
     def __repr__(self) -> str:
         return f"BexioClient(base_url={self.base_url!r}, company_id={self.company_id!r})"

@@ -14,6 +14,7 @@ import pytest
 from bexio import BexioClient, Criterion, RateGovernor, errors
 from bexio.auth import BexioAuth, MemoryTokenStore, ReconnectRequired, TokenProvider, TokenSet
 from bexio.models import (
+    AccountType,
     ContactCreate,
     ContactUpdate,
     InvoiceCreate,
@@ -193,10 +194,12 @@ def test_master_data_reads(sb):
     assert client.accounts.search([Criterion("account_no", "=", "3200")])[0].account_no == "3200"
     assert client.currencies.list()[0].round_factor is not None
     assert client.bank_accounts.list()[0].iban_nr
-    readers = [client.units, client.languages, client.payment_types, client.countries]
-    readers += [client.contact_groups, client.articles, client.company_profile, client.users]
+    readers = [client.units, client.languages, client.payment_types, client.countries, client.salutations]
+    readers += [client.contact_groups, client.articles, client.company_profile, client.users, client.titles]
+    readers += [client.taxes, client.accounts, client.bank_accounts, client.currencies]
     for resource in readers:
-        assert resource.list(), resource
+        assert resource.all(), resource
+    assert {a.account_type for a in client.accounts.all()} >= {AccountType.EARNINGS, AccountType.ASSETS}
 
 
 # ---- invoices -------------------------------------------------------------------------------------

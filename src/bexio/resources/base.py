@@ -60,6 +60,8 @@ class Resource:
     # Objects of this resource always carry an id; one without is a malformed answer (and would
     # otherwise be stored as "no bexio id" by the caller).
     requires_id: ClassVar[bool] = True
+    # bexio pages lists with limit/offset; the few lists that take neither set this to False.
+    paged: ClassVar[bool] = True
 
     def __init__(self, client: BexioClient, *, path: str | None = None) -> None:
         self._client = client
@@ -101,6 +103,11 @@ class Resource:
         offset: int = 0,
     ) -> Iterator[Any]:
         """Page with limit/offset until a short page (bexio sends no total count)."""
+        if not self.paged:
+            data = self._client.request(method, url, params=params, json=json, idempotent=True)
+            # An unpaged list may come as one object (the company profile on some accounts).
+            yield from self._parse_many([data] if isinstance(data, dict) else data)
+            return
         page_size = max(1, min(page_size, PAGE_SIZE))
         seen = 0
         while True:
@@ -150,7 +157,13 @@ class ListMixin(Resource):
         self, *, limit: int | None = None, offset: int = 0, order_by: str | None = None, **params: Any
     ) -> list[Any]:
         query = {"order_by": order_by, **params}
+        if not self.paged:
+            return list(self._pages("GET", self._path, params=query))
         return self._fetch("GET", self._path, params=query, limit=limit, offset=offset)
+
+    def all(self, *, order_by: str | None = None, **params: Any) -> list[Any]:
+        """Every object, all pages fetched (one request per 2000)."""
+        return list(self.iter(order_by=order_by, **params))
 
 
 class SearchMixin(Resource):
