@@ -184,7 +184,7 @@ class BexioClient:
         bucket = bucket_for(method, path)
         governor = self.governor
         attempt = 0
-        refreshed = False
+        token_refreshed = False
         while True:
             attempt += 1
             if governor is not None:
@@ -195,48 +195,36 @@ class BexioClient:
             try:
                 response = self._http.request(method, path, params=query, content=content, headers=headers)
             except httpx.TransportError as exc:
-                error = _network_error(exc, method, path)
-                self._emit(method, path, None, started, attempt, error.error_code, None, bucket)
-                wait = retry.retry_wait(
-                    status=None,
-                    headers=None,
-                    idempotent=idempotent,
-                    attempt=attempt,
-                    max_retries=self.max_retries,
-                    cap=self.max_wait_s,
-                )
-                if wait is None:
-                    raise error from exc
-                self._sleep(wait)
-                continue
+                error: BexioError = _network_error(exc, method, path)
+                self._emit(method, path, None, started, attempt, bucket, error)
+                status, answer_headers = None, None
+            else:
+                status, answer_headers = response.status_code, response.headers
+                if governor is not None:
+                    governor.observe(status, answer_headers, bucket)
+                if status < 400:
+                    self._emit(method, path, status, started, attempt, bucket)
+                    return self._parse(response, method, path)
+                error = self._error(response, method, path)
+                self._emit(method, path, status, started, attempt, bucket, error)
 
-            status = response.status_code
-            if governor is not None:
-                governor.observe(status, response.headers, bucket)
-            if status < 400:
-                self._emit(method, path, status, started, attempt, None, None, bucket)
-                return self._parse(response, method, path)
-
-            error = self._error(response, method, path)
-            self._emit(
-                method, path, status, started, attempt, error.error_code, error.message or None, bucket
-            )
-            if status == 401 and not refreshed:
-                refreshed = True
-                if self.token_provider.force_refresh(token) is not None:
-                    continue
-                raise error
-            wait = retry.retry_wait(
+            again = retry.decide(
                 status=status,
-                headers=response.headers,
+                headers=answer_headers,
                 idempotent=idempotent,
                 attempt=attempt,
                 max_retries=self.max_retries,
                 cap=self.max_wait_s,
+                token_refreshed=token_refreshed,
             )
-            if wait is None:
+            if again is None:
                 raise error
-            self._sleep(wait)
+            if again.refresh_token:
+                token_refreshed = True
+                if self.token_provider.force_refresh(token) is None:
+                    raise error  # a static token: nothing to refresh
+            if again.wait_s:
+                self._sleep(again.wait_s)
 
     def _emit(
         self,
@@ -245,9 +233,8 @@ class BexioClient:
         status: int | None,
         started: float,
         attempt: int,
-        error_code: Any,
-        message: str | None,
         bucket: str,
+        error: BexioError | None = None,
     ) -> None:
         if self.on_request is None:
             return
@@ -258,8 +245,9 @@ class BexioClient:
             duration_ms=round((time.perf_counter() - started) * 1000.0, 3),
             company_id=self.company_id,
             attempt=attempt,
-            error_code=error_code,
-            message=message,
+            error_code=None if error is None else error.error_code,
+            # bexio's own message only (never ours for a network error)
+            message=(error.message or None) if error is not None and status is not None else None,
             bucket=bucket,
         )
         try:

@@ -6,6 +6,7 @@ import email.utils
 import random
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -66,7 +67,15 @@ def is_retryable(*, status: int | None, network_error: bool, idempotent: bool) -
     return network_error or (status is not None and status >= 500)
 
 
-def retry_wait(
+@dataclass(frozen=True, slots=True)
+class Retry:
+    """Try again: after `wait_s` seconds, with a new token first when `refresh_token`."""
+
+    wait_s: float = 0.0
+    refresh_token: bool = False
+
+
+def decide(
     *,
     status: int | None,
     headers: Mapping[str, str] | None,
@@ -74,16 +83,21 @@ def retry_wait(
     attempt: int,
     max_retries: int,
     cap: float,
-) -> float | None:
-    """The one retry decision: seconds to wait before the next attempt, or None to give up.
+    token_refreshed: bool = False,
+) -> Retry | None:
+    """The one retry decision after a failed attempt: how to try again, or None to give up.
 
-    `status` None means no HTTP answer arrived (timeout, refused, dropped). 401 is not decided
-    here: the client asks the token provider for a new token once.
+    - 401: once per request, with a new token (does not count against `max_retries`);
+    - 429: always (a refused request was not processed), after Retry-After / RateLimit-Reset;
+    - 5xx and no answer (`status` None: timeout, refused, dropped): only idempotent requests
+      (GET, searches), with exponential back-off and jitter; never a create, edit or action.
     """
+    if status == 401:
+        return None if token_refreshed else Retry(refresh_token=True)
     if attempt > max_retries:
         return None
     if not is_retryable(status=status, network_error=status is None, idempotent=idempotent):
         return None
     if status == 429:
-        return min(cap, rate_limit_delay(headers or {}, attempt, cap=cap))
-    return min(cap, jitter(backoff_delay(attempt)))
+        return Retry(wait_s=min(cap, rate_limit_delay(headers or {}, attempt, cap=cap)))
+    return Retry(wait_s=min(cap, jitter(backoff_delay(attempt))))

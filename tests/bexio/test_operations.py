@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 import httpx
+import pytest
 
 from bexio import Criterion
 from bexio import models as m
@@ -52,7 +53,6 @@ def answer(request: httpx.Request) -> httpx.Response:
 
 
 def exercise(client) -> None:
-    crit = [Criterion("id", "=", 1)]
     for name in (
         "contacts",
         "contact_groups",
@@ -80,7 +80,7 @@ def exercise(client) -> None:
         if isinstance(res, ListMixin):
             res.list(limit=1)
         if isinstance(res, SearchMixin):
-            res.search(crit, limit=1)
+            res.search([Criterion(sorted(res.search_fields)[0], "=", 1)], limit=1)
         if isinstance(res, GetMixin):
             res.get(1)
         if isinstance(res, CreateMixin):
@@ -151,3 +151,12 @@ def test_every_claimed_operation_is_documented_and_reachable(make_client):
     }
     assert must <= used
     assert len(used) >= 90
+
+
+def test_every_searchable_resource_names_its_search_fields(make_client):
+    client, rec, _ = make_client(answer)
+    searchable = [r for r in vars(client).values() if isinstance(r, SearchMixin)]
+    assert len(searchable) >= 11 and all(r.search_fields for r in searchable)
+    with pytest.raises(ValueError, match="cannot search mail"):
+        client.invoices.search([Criterion("mail", "=", "a@b.ch")])  # bexio would answer 422
+    assert rec.requests == []

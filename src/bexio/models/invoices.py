@@ -17,11 +17,15 @@ from bexio.models.types import Decimal6, LenientDate, ZurichDateTime
 
 
 class _TextFields(BaseModel):
+    """Text and sub-positions: the text, and whether it carries a position number."""
+
     text: str | None = None
     show_pos_nr: bool | None = None
 
 
 class _PriceRefs(BaseModel):
+    """What a priced position refers to: unit, revenue account, sales tax."""
+
     text: str | None = None
     unit_id: int | None = None
     account_id: int | None = None
@@ -229,6 +233,8 @@ POSITION_CREATE_MODELS: dict[PositionType, type[_PositionInput]] = {
 
 
 class InvoiceTax(BexioModel):
+    """One VAT rate's amount on an invoice (`Invoice.taxs`)."""
+
     percentage: Decimal | None = None
     value: Decimal | None = None
 

@@ -14,47 +14,37 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
+from bexio import models as m
 from bexio.errors import InvalidResponseError
-from bexio.models import (
-    BusinessYear,
-    CalendarYear,
-    JournalEntry,
-    ManualEntry,
-    ManualEntryCreate,
-    NextRefNr,
-    VatPeriod,
-)
 from bexio.resources.base import (
     PAGE_SIZE,
     CreateMixin,
     DeleteMixin,
-    GetMixin,
     ListMixin,
-    Resource,
-    SearchMixin,
+    ReadMixin,
     UpdateMixin,
     parse_answer,
 )
 
 
-class ManualEntries(ListMixin, CreateMixin, UpdateMixin, DeleteMixin, Resource):
+class ManualEntries(ListMixin, CreateMixin, UpdateMixin, DeleteMixin):
     """`/3.0/accounting/manual_entries`: list (paged), create, update (PUT replaces the entry),
     delete, `next_ref_nr()`, and `find_by_reference()` (see the module's docstring)."""
 
     path = "/3.0/accounting/manual_entries"
-    model = ManualEntry
-    create_model = update_model = ManualEntryCreate
+    model = m.ManualEntry
+    create_model = update_model = m.ManualEntryCreate
     update_method = "PUT"
 
     def next_ref_nr(self) -> str:
         """The reference number bexio proposes for the next manual entry."""
         url = self._url("next_ref_nr")
-        answer = parse_answer(NextRefNr.model_validate, self._client.request("GET", url), url)
+        answer = parse_answer(m.NextRefNr.model_validate, self._client.request("GET", url), url)
         if answer.next_ref_nr is None:
             raise InvalidResponseError("bexio answered without next_ref_nr", path=url)
         return answer.next_ref_nr
 
-    def find_by_reference(self, reference_nr: str, *, date: dt.date | None = None) -> list[ManualEntry]:
+    def find_by_reference(self, reference_nr: str, *, date: dt.date | None = None) -> list[m.ManualEntry]:
         """The entries whose `reference_nr` is exactly `reference_nr` (and booked on `date`, when
         given). Pages through every manual entry of the company: one request per 2000."""
         return [
@@ -64,11 +54,11 @@ class ManualEntries(ListMixin, CreateMixin, UpdateMixin, DeleteMixin, Resource):
         ]
 
 
-class Journal(ListMixin, Resource):
+class Journal(ListMixin):
     """`GET /3.0/accounting/journal`: every booking, paged; filter by booking date and account."""
 
     path = "/3.0/accounting/journal"
-    model = JournalEntry
+    model = m.JournalEntry
 
     def iter(  # type: ignore[override]
         self,
@@ -78,7 +68,7 @@ class Journal(ListMixin, Resource):
         account_uuid: str | None = None,
         page_size: int = PAGE_SIZE,
         max_items: int | None = None,
-    ) -> Iterator[JournalEntry]:
+    ) -> Iterator[m.JournalEntry]:
         """Bookings from `date_from` to `date_to` (bexio's `from`/`to`, both included), of the
         account with `account_uuid` when given; all pages."""
         query: dict[str, Any] = {"from": date_from, "to": date_to, "account_uuid": account_uuid}
@@ -90,20 +80,26 @@ class Journal(ListMixin, Resource):
         date_from: dt.date | None = None,
         date_to: dt.date | None = None,
         account_uuid: str | None = None,
-    ) -> list[JournalEntry]:
+    ) -> list[m.JournalEntry]:
         return list(self.iter(date_from=date_from, date_to=date_to, account_uuid=account_uuid))
 
 
-class CalendarYears(ListMixin, SearchMixin, GetMixin, Resource):
+class CalendarYears(ReadMixin):
+    """Calendar years with their VAT settings (`is_vat_subject`, `vat_accounting_method`)."""
+
     path = "/3.0/accounting/calendar_years"
-    model = CalendarYear
+    model = m.CalendarYear
 
 
-class BusinessYears(ListMixin, GetMixin, Resource):
+class BusinessYears(ReadMixin):
+    """Business years and their `status`: entries dated in a closed year come back `is_locked`."""
+
     path = "/3.0/accounting/business_years"
-    model = BusinessYear
+    model = m.BusinessYear
 
 
-class VatPeriods(ListMixin, GetMixin, Resource):
+class VatPeriods(ReadMixin):
+    """VAT periods (`type` "quarter", ...); a closed period's VAT is declared and must not change."""
+
     path = "/3.0/accounting/vat_periods"
-    model = VatPeriod
+    model = m.VatPeriod

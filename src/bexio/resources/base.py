@@ -167,7 +167,22 @@ class ListMixin(Resource):
 
 
 class SearchMixin(Resource):
-    """`POST <path>/search` with a list of criteria (AND). A search is a read: retried like a GET."""
+    """`POST <path>/search` with a list of criteria (AND). A search is a read: retried like a GET.
+
+    `search_fields` are the fields bexio documents as searchable (it answers 422 for others): a
+    criterion on another field raises ValueError before anything is sent.
+    """
+
+    search_fields: ClassVar[frozenset[str]] = frozenset()
+
+    def _search_body(self, criteria: Sequence[Criterion]) -> list[dict[str, Any]]:
+        unknown = sorted({c.field for c in criteria} - self.search_fields)
+        if unknown:
+            raise ValueError(
+                f"{type(self).__name__} cannot search {', '.join(unknown)}; "
+                f"bexio searches {', '.join(sorted(self.search_fields))}"
+            )
+        return [c.to_bexio() for c in criteria]
 
     def search(
         self,
@@ -177,14 +192,14 @@ class SearchMixin(Resource):
         offset: int = 0,
         order_by: str | None = None,
     ) -> list[Any]:
-        body = [c.to_bexio() for c in criteria]
+        body = self._search_body(criteria)
         query = {"order_by": order_by}
         return self._fetch("POST", self._url("search"), params=query, json=body, limit=limit, offset=offset)
 
     def iter_search(
         self, criteria: Sequence[Criterion], *, order_by: str | None = None, page_size: int = PAGE_SIZE
     ) -> Iterator[Any]:
-        body = [c.to_bexio() for c in criteria]
+        body = self._search_body(criteria)
         query = {"order_by": order_by}
         return self._pages("POST", self._url("search"), params=query, json=body, page_size=page_size)
 
@@ -230,6 +245,14 @@ class UpdateMixin(Resource):
 class DeleteMixin(Resource):
     def delete(self, id: int | str) -> bool:
         return _success(self._client.request("DELETE", self._url(id)))
+
+
+class ReadMixin(ListMixin, GetMixin):
+    """List and show."""
+
+
+class CRUDMixin(ListMixin, SearchMixin, GetMixin, CreateMixin, UpdateMixin, DeleteMixin):
+    """Every operation of a regular 2.0 resource: list, search, show, create, edit, delete."""
 
 
 class ActionMixin(Resource):

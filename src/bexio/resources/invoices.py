@@ -8,50 +8,38 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
 
-from bexio.models import (
-    POSITION_BY_KIND,
-    Invoice,
-    InvoiceCopy,
-    InvoiceCreate,
-    InvoiceSend,
-    InvoiceUpdate,
-    Payment,
-    PaymentCreate,
-    Pdf,
-    Position,
-    PositionOther,
-)
+from bexio import models as m
 from bexio.models.base import BexioInput
 from bexio.resources.base import (
     ActionMixin,
     CreateMixin,
+    CRUDMixin,
     DeleteMixin,
-    GetMixin,
-    ListMixin,
-    Resource,
-    SearchMixin,
+    ReadMixin,
     UpdateMixin,
     parse_answer,
     success,
 )
 
-POSITION: TypeAdapter[Any] = TypeAdapter(Position)
+POSITION: TypeAdapter[Any] = TypeAdapter(m.Position)
 
 
-class InvoicePayments(ListMixin, GetMixin, CreateMixin, DeleteMixin, Resource):
+class InvoicePayments(ReadMixin, CreateMixin, DeleteMixin):
+    """Payments of one invoice; creating one moves the invoice to partially paid or paid."""
+
     path = "/2.0/kb_invoice/{invoice_id}/payment"
-    model = Payment
-    create_model = PaymentCreate
+    model = m.Payment
+    create_model = m.PaymentCreate
 
 
-class _PositionKind(ListMixin, GetMixin, CreateMixin, UpdateMixin, DeleteMixin, Resource):
+class _PositionKind(ReadMixin, CreateMixin, UpdateMixin, DeleteMixin):
     """One position type at `/2.0/kb_invoice/{id}/kb_position_{kind}`; the model is per instance."""
 
     path = "/2.0/kb_invoice/{invoice_id}/kb_position_{kind}"
     create_exclude = {"type"}
     update_exclude = {"type"}
 
-    model = PositionOther
+    model = m.PositionOther
 
     def _parse(self, data: Any) -> Any:
         return parse_answer(POSITION.validate_python, data, self._path)  # by its `type`
@@ -65,7 +53,7 @@ class InvoicePositions:
         self._client = client
         self._kinds = {
             kind: _PositionKind(client, path=f"/2.0/{document}/{invoice_id}/kb_position_{kind}")
-            for kind in POSITION_BY_KIND
+            for kind in m.POSITION_BY_KIND
         }
 
     def kind(self, kind: str) -> _PositionKind:
@@ -93,15 +81,18 @@ class InvoicePositions:
         return self.kind(kind).delete(id)
 
 
-class Invoices(
-    ListMixin, SearchMixin, GetMixin, CreateMixin, UpdateMixin, DeleteMixin, ActionMixin, Resource
-):
-    """kb_invoice. Actions answer `{"success": true}` and return True."""
+class Invoices(CRUDMixin, ActionMixin):
+    """kb_invoice. Actions answer `{"success": true}` and return True. Store your own id in
+    `api_reference` and look it up (`search_in("api_reference", ...)`) before re-sending a create."""
 
     path = "/2.0/kb_invoice"
-    model = Invoice
-    create_model = InvoiceCreate
-    update_model = InvoiceUpdate
+    model = m.Invoice
+    create_model = m.InvoiceCreate
+    update_model = m.InvoiceUpdate
+    search_fields = frozenset(
+        "id kb_item_status_id document_nr title api_reference contact_id contact_sub_id user_id "
+        "currency_id total_gross total_net total is_valid_from is_valid_to updated_at".split()
+    )
 
     def issue(self, id: int) -> bool:
         return success(self._action(id, "issue"))
@@ -115,16 +106,16 @@ class Invoices(
     def mark_as_sent(self, id: int) -> bool:
         return success(self._action(id, "mark_as_sent"))
 
-    def send(self, id: int, data: InvoiceSend | Mapping[str, Any]) -> bool:
-        return success(self._action(id, "send", self._body(data, InvoiceSend)))
+    def send(self, id: int, data: m.InvoiceSend | Mapping[str, Any]) -> bool:
+        return success(self._action(id, "send", self._body(data, m.InvoiceSend)))
 
-    def copy(self, id: int, data: InvoiceCopy | Mapping[str, Any]) -> Invoice:
-        return self._parse(self._action(id, "copy", self._body(data, InvoiceCopy)))
+    def copy(self, id: int, data: m.InvoiceCopy | Mapping[str, Any]) -> m.Invoice:
+        return self._parse(self._action(id, "copy", self._body(data, m.InvoiceCopy)))
 
-    def pdf_document(self, id: int, *, logopaper: bool | None = None) -> Pdf:
+    def pdf_document(self, id: int, *, logopaper: bool | None = None) -> m.Pdf:
         params = None if logopaper is None else {"logopaper": int(logopaper)}
         url = self._url(id, "pdf")
-        return parse_answer(Pdf.model_validate, self._client.request("GET", url, params=params), url)
+        return parse_answer(m.Pdf.model_validate, self._client.request("GET", url, params=params), url)
 
     def pdf(self, id: int, *, logopaper: bool | None = None) -> bytes:
         """The PDF file itself (bexio sends it base64-encoded inside a JSON envelope)."""
