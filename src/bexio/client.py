@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from bexio import retry
+from bexio.buckets import bucket_for
 from bexio.errors import (
     BexioError,
     ConnectError,
@@ -27,26 +28,43 @@ from bexio.events import RequestEvent
 from bexio.governor import RateGovernor
 from bexio.models.types import format_zurich
 from bexio.resources import (
+    AccountGroups,
     Accounts,
     Articles,
     BankAccounts,
+    BusinessYears,
+    CalendarYears,
     CompanyProfiles,
     ContactGroups,
     Contacts,
     Countries,
     Currencies,
     Invoices,
+    Journal,
     Languages,
+    ManualEntries,
     PaymentTypes,
+    Salutations,
     Taxes,
+    Titles,
     Units,
     Users,
+    VatPeriods,
 )
 
 log = logging.getLogger("bexio")
 
 DEFAULT_BASE_URL = "https://api.bexio.com"
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def _network_error(exc: httpx.TransportError, method: str, path: str) -> NetworkError:
+    """The typed error for an attempt that got no HTTP answer."""
+    if isinstance(exc, httpx.TimeoutException):
+        return RequestTimeoutError("timed out", method=method, path=path, error_code="timeout")
+    if isinstance(exc, httpx.ConnectError):
+        return ConnectError("could not connect", method=method, path=path, error_code="connect")
+    return ConnectionDroppedError("connection dropped", method=method, path=path, error_code="dropped")
 
 
 def _param(value: Any) -> Any:
@@ -99,8 +117,12 @@ class BexioClient:
             headers=headers,
             follow_redirects=False,
         )
+        # contacts and what they refer to
         self.contacts = Contacts(self)
         self.contact_groups = ContactGroups(self)
+        self.salutations = Salutations(self)
+        self.titles = Titles(self)
+        # master data
         self.countries = Countries(self)
         self.languages = Languages(self)
         self.units = Units(self)
@@ -111,8 +133,16 @@ class BexioClient:
         self.bank_accounts = BankAccounts(self)
         self.taxes = Taxes(self)
         self.accounts = Accounts(self)
+        self.account_groups = AccountGroups(self)
         self.currencies = Currencies(self)
+        # sales
         self.invoices = Invoices(self)
+        # accounting
+        self.manual_entries = ManualEntries(self)
+        self.journal = Journal(self)
+        self.calendar_years = CalendarYears(self)
+        self.business_years = BusinessYears(self)
+        self.vat_periods = VatPeriods(self)
 
     def __repr__(self) -> str:
         return f"BexioClient(base_url={self.base_url!r}, company_id={self.company_id!r})"
@@ -151,73 +181,60 @@ class BexioClient:
             headers["Content-Length"] = str(len(content))
         query = {k: _param(v) for k, v in (params or {}).items() if v is not None}
 
+        bucket = bucket_for(method, path)
+        governor = self.governor
         attempt = 0
-        refreshed = False
+        token_refreshed = False
         while True:
             attempt += 1
-            if self.governor is not None:
-                self.governor.acquire()
+            if governor is not None:
+                governor.acquire(bucket)
             token = self.token_provider.access_token()
             headers["Authorization"] = f"Bearer {token}"
             started = time.perf_counter()
-            response: httpx.Response | None = None
-            error: BexioError | None = None
             try:
                 response = self._http.request(method, path, params=query, content=content, headers=headers)
-            except httpx.TimeoutException:
-                error = RequestTimeoutError("timed out", method=method, path=path, error_code="timeout")
-            except httpx.ConnectError:
-                error = ConnectError("could not connect", method=method, path=path, error_code="connect")
-            except httpx.TransportError:
-                error = ConnectionDroppedError(
-                    "connection dropped", method=method, path=path, error_code="dropped"
-                )
-            duration_ms = (time.perf_counter() - started) * 1000.0
+            except httpx.TransportError as exc:
+                error: BexioError = _network_error(exc, method, path)
+                self._emit(method, path, None, started, attempt, bucket, error)
+                status, answer_headers = None, None
+            else:
+                status, answer_headers = response.status_code, response.headers
+                if governor is not None:
+                    governor.observe(status, answer_headers, bucket)
+                if status < 400:
+                    self._emit(method, path, status, started, attempt, bucket)
+                    return self._parse(response, method, path)
+                error = self._error(response, method, path)
+                self._emit(method, path, status, started, attempt, bucket, error)
 
-            if response is None:
-                assert error is not None
-                self._emit(method, path, None, duration_ms, attempt, error.error_code, None)
-                if attempt <= self.max_retries and retry.is_retryable(
-                    status=None, network_error=True, idempotent=idempotent
-                ):
-                    self._sleep(retry.jitter(retry.backoff_delay(attempt)))
-                    continue
+            again = retry.decide(
+                status=status,
+                headers=answer_headers,
+                idempotent=idempotent,
+                attempt=attempt,
+                max_retries=self.max_retries,
+                cap=self.max_wait_s,
+                token_refreshed=token_refreshed,
+            )
+            if again is None:
                 raise error
-
-            status = response.status_code
-            if self.governor is not None:
-                self.governor.observe(status, response.headers)
-            if status < 400:
-                self._emit(method, path, status, duration_ms, attempt, None, None)
-                return self._parse(response, method, path)
-
-            error = self._error(response, method, path)
-            self._emit(method, path, status, duration_ms, attempt, error.error_code, error.message or None)
-            if status == 401 and not refreshed:
-                refreshed = True
-                if self.token_provider.force_refresh(token) is not None:
-                    continue
-                raise error
-            if attempt <= self.max_retries and retry.is_retryable(
-                status=status, network_error=False, idempotent=idempotent
-            ):
-                if status == 429:
-                    wait = retry.rate_limit_delay(response.headers, attempt, cap=self.max_wait_s)
-                else:
-                    wait = retry.jitter(retry.backoff_delay(attempt))
-                self._sleep(min(wait, self.max_wait_s))
-                continue
-            raise error
+            if again.refresh_token:
+                token_refreshed = True
+                if self.token_provider.force_refresh(token) is None:
+                    raise error  # a static token: nothing to refresh
+            if again.wait_s:
+                self._sleep(again.wait_s)
 
     def _emit(
         self,
         method: str,
         path: str,
         status: int | None,
-        duration_ms: float,
+        started: float,
         attempt: int,
-        error_code: Any,
-        message: str | None,
+        bucket: str,
+        error: BexioError | None = None,
     ) -> None:
         if self.on_request is None:
             return
@@ -225,11 +242,13 @@ class BexioClient:
             method=method,
             path=path,
             status=status,
-            duration_ms=round(duration_ms, 3),
+            duration_ms=round((time.perf_counter() - started) * 1000.0, 3),
             company_id=self.company_id,
             attempt=attempt,
-            error_code=error_code,
-            message=message,
+            error_code=None if error is None else error.error_code,
+            # bexio's own message only (never ours for a network error)
+            message=(error.message or None) if error is not None and status is not None else None,
+            bucket=bucket,
         )
         try:
             self.on_request(event)

@@ -15,3 +15,4 @@ class RequestEvent:
     attempt: int  # 1-based
     error_code: int | str | None  # bexio's error_code, or "timeout" | "connect" | "dropped"
     message: str | None  # bexio's error message only
+    bucket: str | None = None  # the rate bucket the request drew from (bexio.buckets)

@@ -6,6 +6,7 @@ import email.utils
 import random
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -64,3 +65,39 @@ def is_retryable(*, status: int | None, network_error: bool, idempotent: bool) -
     if not idempotent:
         return False
     return network_error or (status is not None and status >= 500)
+
+
+@dataclass(frozen=True, slots=True)
+class Retry:
+    """Try again: after `wait_s` seconds, with a new token first when `refresh_token`."""
+
+    wait_s: float = 0.0
+    refresh_token: bool = False
+
+
+def decide(
+    *,
+    status: int | None,
+    headers: Mapping[str, str] | None,
+    idempotent: bool,
+    attempt: int,
+    max_retries: int,
+    cap: float,
+    token_refreshed: bool = False,
+) -> Retry | None:
+    """The one retry decision after a failed attempt: how to try again, or None to give up.
+
+    - 401: once per request, with a new token (does not count against `max_retries`);
+    - 429: always (a refused request was not processed), after Retry-After / RateLimit-Reset;
+    - 5xx and no answer (`status` None: timeout, refused, dropped): only idempotent requests
+      (GET, searches), with exponential back-off and jitter; never a create, edit or action.
+    """
+    if status == 401:
+        return None if token_refreshed else Retry(refresh_token=True)
+    if attempt > max_retries:
+        return None
+    if not is_retryable(status=status, network_error=status is None, idempotent=idempotent):
+        return None
+    if status == 429:
+        return Retry(wait_s=min(cap, rate_limit_delay(headers or {}, attempt, cap=cap)))
+    return Retry(wait_s=min(cap, jitter(backoff_delay(attempt))))

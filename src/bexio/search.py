@@ -1,8 +1,18 @@
-"""Search criteria for `POST <resource>/search`."""
+"""Search criteria for `POST <resource>/search`.
+
+Several criteria are combined with AND. `in` / `not_in` take a list of values, sent as a JSON
+array of strings (`["7", "8"]`). bexio documents the `in` criteria but not its value format (the
+schema says "string <= 255 characters" for every value); the array is what other clients send
+and what the sandbox accepts, and the docs leave it unverified against api.bexio.com.
+
+Searches have their own rate buckets at 250 a minute (`bexio.buckets`): look up many values with
+one `in` search (`Criterion.is_in`, `Criterion.batches`, `resource.search_in`) instead of one
+search per value.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -19,6 +29,7 @@ CRITERIA = frozenset(
     }
 )  # fmt: skip
 LIST_CRITERIA = frozenset({"in", "not_in"})
+IN_BATCH_SIZE = 100  # values per `in` search; long lists are split into several searches
 NULL_CRITERIA = frozenset({"is_null", "not_null"})
 
 
@@ -63,6 +74,24 @@ class Criterion:
     gt: ClassVar[Callable[..., Criterion]]
     gte: ClassVar[Callable[..., Criterion]]
     like: ClassVar[Callable[..., Criterion]]
+
+    @classmethod
+    def is_in(cls, field: str, values: Iterable[Any]) -> Criterion:
+        """`field` equals one of `values` (bexio's `in`)."""
+        return cls(field, "in", list(values))
+
+    @classmethod
+    def not_in(cls, field: str, values: Iterable[Any]) -> Criterion:
+        return cls(field, "not_in", list(values))
+
+    @classmethod
+    def batches(cls, field: str, values: Iterable[Any], *, size: int = IN_BATCH_SIZE) -> Iterator[Criterion]:
+        """`in` criteria for `values` (duplicates dropped, order kept), at most `size` values each."""
+        if size < 1:
+            raise ValueError("size must be at least 1")
+        unique = list(dict.fromkeys(values))
+        for start in range(0, len(unique), size):
+            yield cls(field, "in", unique[start : start + size])
 
 
 def _shortcut(criteria: str) -> classmethod:

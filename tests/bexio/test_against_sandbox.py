@@ -14,6 +14,7 @@ import pytest
 from bexio import BexioClient, Criterion, RateGovernor, errors
 from bexio.auth import BexioAuth, MemoryTokenStore, ReconnectRequired, TokenProvider, TokenSet
 from bexio.models import (
+    AccountType,
     ContactCreate,
     ContactUpdate,
     InvoiceCreate,
@@ -193,10 +194,12 @@ def test_master_data_reads(sb):
     assert client.accounts.search([Criterion("account_no", "=", "3200")])[0].account_no == "3200"
     assert client.currencies.list()[0].round_factor is not None
     assert client.bank_accounts.list()[0].iban_nr
-    readers = [client.units, client.languages, client.payment_types, client.countries]
-    readers += [client.contact_groups, client.articles, client.company_profile, client.users]
+    readers = [client.units, client.languages, client.payment_types, client.countries, client.salutations]
+    readers += [client.contact_groups, client.articles, client.company_profile, client.users, client.titles]
+    readers += [client.taxes, client.accounts, client.bank_accounts, client.currencies]
     for resource in readers:
-        assert resource.list(), resource
+        assert resource.all(), resource
+    assert {a.account_type for a in client.accounts.all()} >= {AccountType.EARNINGS, AccountType.ASSETS}
 
 
 # ---- invoices -------------------------------------------------------------------------------------
@@ -246,6 +249,16 @@ def test_invoice_lifecycle(sb):
     assert client.invoices.get(invoice.id).status is InvoiceStatus.OPEN
     assert client.invoices.cancel(invoice.id) is True
     assert client.invoices.get(invoice.id).status is InvoiceStatus.CANCELLED
+
+
+def test_one_in_search_finds_many_invoices_by_api_reference(sb):
+    client, _, _ = connect(sb)
+    refs = [str(uuid.uuid4()) for _ in range(3)]
+    made = {client.invoices.create(new_invoice(client, ref)).id for ref in refs}
+    since = last_id(sb)
+    found = list(client.invoices.search_in("api_reference", [*refs, str(uuid.uuid4())]))
+    assert {i.id for i in found} == made
+    assert [(r["method"], r["path"]) for r in new_requests(sb, since)] == [("POST", "/2.0/kb_invoice/search")]
 
 
 def test_updated_at_search_finds_changed_invoices(sb):

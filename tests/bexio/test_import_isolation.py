@@ -19,6 +19,7 @@ class Blocker:
 
 sys.meta_path.insert(0, Blocker())
 import bexio, bexio.auth, bexio.client, bexio.models, bexio.resources, bexio.retry, bexio.governor
+import bexio.oauth, bexio.tokens, bexio.refresh, bexio.buckets, bexio.resources.accounting
 from bexio import BexioClient, RateGovernor, Criterion, RequestEvent, errors
 from bexio.auth import BexioAuth, TokenSet, TokenStore, TokenProvider, ReconnectRequired, new_pkce
 from bexio.models import ContactCreate, InvoiceCreate, PositionCustomCreate

@@ -170,3 +170,44 @@ def test_invoice_status_enum_and_unknown():
 def test_bank_account_numbers_stay_strings():
     acct = m.BankAccount.model_validate({"id": 1, "owner_zip": 4010, "bc_nr": "081223"})
     assert acct.owner_zip == "4010" and acct.bc_nr == "081223"
+
+
+def test_invoice_status_helpers_and_lenient_ids():
+    from bexio.models import Invoice, InvoiceStatus
+
+    assert InvoiceStatus.of(7).is_draft and InvoiceStatus.of("7") is InvoiceStatus.DRAFT
+    assert InvoiceStatus.of(None) is None and InvoiceStatus.of(42) is None
+    assert [s for s in InvoiceStatus if s.is_open] == [
+        InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.UNPAID
+    ]  # fmt: skip
+    assert {s for s in InvoiceStatus if s.is_settled} == {InvoiceStatus.PAID, InvoiceStatus.CANCELLED}
+    assert Invoice.model_validate({"id": 1, "kb_item_status_id": 16}).status is InvoiceStatus.PARTIALLY_PAID
+    unknown = Invoice.model_validate({"id": 1, "kb_item_status_id": 42})
+    assert unknown.status is None and unknown.kb_item_status_id == 42  # kept, not an error
+
+
+def test_position_types_name_their_endpoint_and_write_model():
+    from bexio.models import POSITION_CREATE_MODELS, PositionCustomCreate, PositionType
+
+    assert PositionType.CUSTOM == "KbPositionCustom" and PositionType.CUSTOM.kind == "custom"
+    assert PositionType.of_kind("subposition") is PositionType.SUBPOSITION
+    assert {t for t in PositionType if t.changes_total} == {
+        PositionType.CUSTOM, PositionType.ARTICLE, PositionType.DISCOUNT
+    }  # fmt: skip
+    assert POSITION_CREATE_MODELS[PositionType.CUSTOM] is PositionCustomCreate
+    assert set(POSITION_CREATE_MODELS) == set(PositionType)
+    assert all(model.kind == t.kind for t, model in POSITION_CREATE_MODELS.items())
+    with pytest.raises(ValueError):
+        PositionType.of_kind("hologram")
+
+
+def test_enums_are_what_bexio_sends():
+    from bexio.models import ContactCreate, ContactType, InvoiceCreate, VatMode
+
+    body = ContactCreate(
+        contact_type_id=ContactType.PERSON, name_1="Muster", user_id=1, owner_id=1
+    ).to_bexio()
+    assert body["contact_type_id"] == 2
+    assert InvoiceCreate(user_id=1, mwst_type=VatMode.EXEMPT).to_bexio() == {"user_id": 1, "mwst_type": 2}
+    with pytest.raises(ValueError):
+        InvoiceCreate(user_id=1, mwst_type=3)

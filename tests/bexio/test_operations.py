@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 import os
 import re
+from datetime import date
 from pathlib import Path
 
 import httpx
+import pytest
 
 from bexio import Criterion
 from bexio import models as m
@@ -31,6 +33,8 @@ def documented() -> set[tuple[str, str]]:
 
 def answer(request: httpx.Request) -> httpx.Response:
     path = request.url.path
+    if path.endswith("/next_ref_nr"):
+        return httpx.Response(200, json={"next_ref_nr": "AL-1"})
     if path.endswith("/pdf"):
         return httpx.Response(
             200, json={"name": "a.pdf", "size": 4, "mime": "application/pdf", "content": "JVBERg=="}
@@ -49,15 +53,34 @@ def answer(request: httpx.Request) -> httpx.Response:
 
 
 def exercise(client) -> None:
-    crit = [Criterion("id", "=", 1)]
-    for name in ("contacts", "contact_groups", "countries", "languages", "units", "payment_types", "users",
-                 "company_profile", "articles", "bank_accounts", "taxes", "accounts", "currencies",
-                 "invoices"):  # fmt: skip
+    for name in (
+        "contacts",
+        "contact_groups",
+        "salutations",
+        "titles",
+        "countries",
+        "languages",
+        "units",
+        "payment_types",
+        "users",
+        "company_profile",
+        "articles",
+        "bank_accounts",
+        "taxes",
+        "accounts",
+        "account_groups",
+        "currencies",
+        "invoices",
+        "journal",
+        "calendar_years",
+        "business_years",
+        "vat_periods",
+    ):
         res = getattr(client, name)
         if isinstance(res, ListMixin):
             res.list(limit=1)
         if isinstance(res, SearchMixin):
-            res.search(crit, limit=1)
+            res.search([Criterion(sorted(res.search_fields)[0], "=", 1)], limit=1)
         if isinstance(res, GetMixin):
             res.get(1)
         if isinstance(res, CreateMixin):
@@ -66,6 +89,13 @@ def exercise(client) -> None:
             res.update(1, res.update_model.model_construct())
         if isinstance(res, DeleteMixin):
             res.delete(1)
+    entries = client.manual_entries
+    entry = m.ManualEntryCreate.single(
+        date=date(2026, 11, 30), debit_account_id=1, credit_account_id=2, amount=5
+    )
+    entries.list(limit=1), entries.create(entry), entries.update(1, entry), entries.delete(1)
+    entries.next_ref_nr(), entries.find_by_reference("AL-1")
+    client.journal.all(date_from=date(2026, 1, 1), date_to=date(2026, 12, 31))
     client.contacts.restore(1)
     client.contacts.bulk_create([])
     client.users.me()
@@ -106,6 +136,27 @@ def test_every_claimed_operation_is_documented_and_reachable(make_client):
         ("POST", "/2.0/kb_invoice/{}/kb_position_subposition/{}"),
         ("POST", "/2.0/accounts/search"),
         ("GET", "/3.0/banking/accounts/{}"),
+        ("GET", "/2.0/salutation"),
+        ("GET", "/2.0/title"),
+        ("GET", "/2.0/account_groups"),
+        ("POST", "/3.0/accounting/manual_entries"),
+        ("GET", "/3.0/accounting/manual_entries"),
+        ("PUT", "/3.0/accounting/manual_entries/{}"),
+        ("DELETE", "/3.0/accounting/manual_entries/{}"),
+        ("GET", "/3.0/accounting/manual_entries/next_ref_nr"),
+        ("GET", "/3.0/accounting/journal"),
+        ("GET", "/3.0/accounting/calendar_years"),
+        ("GET", "/3.0/accounting/business_years"),
+        ("GET", "/3.0/accounting/vat_periods/{}"),
     }
     assert must <= used
-    assert len(used) >= 70
+    assert len(used) >= 90
+
+
+def test_every_searchable_resource_names_its_search_fields(make_client):
+    client, rec, _ = make_client(answer)
+    searchable = [r for r in vars(client).values() if isinstance(r, SearchMixin)]
+    assert len(searchable) >= 11 and all(r.search_fields for r in searchable)
+    with pytest.raises(ValueError, match="cannot search mail"):
+        client.invoices.search([Criterion("mail", "=", "a@b.ch")])  # bexio would answer 422
+    assert rec.requests == []

@@ -34,11 +34,13 @@ BY_DIR = {
     "Items": m.Article,
     "Languages": m.Language,
     "PaymentTypes": m.PaymentType,
+    "Salutations": m.Salutation,
     "Taxes": m.Tax,
+    "Titles": m.Title,
     "Units": m.Unit,
     "Users": m.User,
 }
-NOT_OURS = {"OAuth", "OpenID", "Salutations", "Titles"}  # auth is tested in test_auth.py
+NOT_OURS = {"OAuth", "OpenID"}  # auth is tested in test_auth.py
 
 
 def _files():
@@ -129,6 +131,27 @@ def test_recorded_invoice_positions_are_typed():
     # The answer's Date header is 13:57:06 GMT; updated_at is Zurich local time.
     assert headers["Date"].endswith("13:57:06 GMT")
     assert invoice.updated_at.utcoffset().total_seconds() == 7200
+
+
+def test_recorded_codes_become_enums():
+    _, _, accounts = recorded("Accounts/fetch-a-list-of-accounts")
+    by_no = {a.account_no: a for a in map(m.Account.model_validate, accounts)}
+    assert by_no["1020"].account_type is m.AccountType.ASSETS
+    assert by_no["2030"].account_type is m.AccountType.LIABILITIES
+    assert by_no["3200"].account_type is m.AccountType.EARNINGS
+    assert by_no["4200"].account_type is m.AccountType.EXPENDITURE
+    assert by_no["9200"].account_type is m.AccountType.CLOSING
+    assert by_no["3200"].uuid and by_no["3200"].fibu_account_group_id
+    _, _, taxes = recorded("Taxes/fetch-a-list-of-taxes")
+    types = {m.Tax.model_validate(t).type for t in taxes}
+    assert types <= set(m.TaxType) and m.TaxType.SALES_TAX in types
+    assert {t for t in types if t.is_sales} >= {m.TaxType.SALES_TAX, m.TaxType.OPTED_SALES_TAX}
+    assert not m.TaxType.PRE_TAX_MATERIAL.is_sales
+    _, _, tax = recorded("Taxes/fetch-a-tax")
+    parsed = m.Tax.model_validate(tax)
+    assert parsed.value == Decimal("0") and parsed.account_id == 111
+    _, _, bank = recorded("BankAccounts/fetch-a-single-bank-account")
+    assert m.BankAccount.model_validate(bank).account_id == 116
 
 
 def test_recorded_country_iso_name():

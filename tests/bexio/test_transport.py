@@ -325,3 +325,17 @@ def test_invoice_create_body_is_sent_as_bexio_json(make_client):
         "pr_project_id": 2,
         "positions": [{"type": "KbPositionCustom", "amount": "1.5", "unit_price": "100"}],
     }
+
+
+def test_the_one_retry_decision(monkeypatch):
+    monkeypatch.setattr(retry, "jitter", lambda d, rng=None: d)
+    kw = {"headers": {}, "attempt": 1, "max_retries": 4, "cap": 60.0}
+    assert retry.decide(status=401, idempotent=False, **kw) == retry.Retry(refresh_token=True)
+    assert retry.decide(status=401, idempotent=True, token_refreshed=True, **kw) is None
+    assert retry.decide(status=429, idempotent=False, **{**kw, "headers": {"Retry-After": "9"}}).wait_s == 9.0
+    assert retry.decide(status=503, idempotent=True, **kw).wait_s == retry.backoff_delay(1)
+    assert retry.decide(status=None, idempotent=True, **kw).wait_s == retry.backoff_delay(1)  # no answer
+    assert retry.decide(status=503, idempotent=False, **kw) is None  # a create is never re-sent
+    assert retry.decide(status=None, idempotent=False, **kw) is None
+    assert retry.decide(status=422, idempotent=True, **kw) is None
+    assert retry.decide(status=429, idempotent=True, **{**kw, "attempt": 5}) is None  # max_retries used up

@@ -3,35 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, Discriminator, Field, Tag
 
 from bexio.models.base import BexioInput, BexioModel
+from bexio.models.enums import InvoiceStatus, PositionType, VatMode, lenient
 from bexio.models.types import Decimal6, LenientDate, ZurichDateTime
-
-
-class InvoiceStatus(enum.IntEnum):
-    DRAFT = 7
-    OPEN = 8
-    PAID = 9
-    PARTIALLY_PAID = 16
-    CANCELLED = 19
-    UNPAID = 31
-
 
 # ---- positions as bexio returns them -------------------------------------------------------
 # Field groups shared by the read and the write models of a position type.
 
 
 class _TextFields(BaseModel):
+    """Text and sub-positions: the text, and whether it carries a position number."""
+
     text: str | None = None
     show_pos_nr: bool | None = None
 
 
 class _PriceRefs(BaseModel):
+    """What a priced position refers to: unit, revenue account, sales tax."""
+
     text: str | None = None
     unit_id: int | None = None
     account_id: int | None = None
@@ -221,10 +215,26 @@ PositionCreate = Annotated[
     Field(discriminator="type"),
 ]
 
+# The write model of each position type (e.g. to build a position from the app's own plan).
+POSITION_CREATE_MODELS: dict[PositionType, type[_PositionInput]] = {
+    PositionType(m.model_fields["type"].default): m
+    for m in (
+        PositionCustomCreate,
+        PositionArticleCreate,
+        PositionTextCreate,
+        PositionSubtotalCreate,
+        PositionDiscountCreate,
+        PositionPagebreakCreate,
+        PositionSubpositionCreate,
+    )
+}
+
 # ---- invoices ------------------------------------------------------------------------------
 
 
 class InvoiceTax(BexioModel):
+    """One VAT rate's amount on an invoice (`Invoice.taxs`)."""
+
     percentage: Decimal | None = None
     value: Decimal | None = None
 
@@ -263,9 +273,9 @@ class Invoice(BexioModel, _InvoiceDetails):
     total_remaining_payments: Decimal | None = None
     total: Decimal | None = None
     total_rounding_difference: Decimal | None = None
-    mwst_type: int | None = None
+    mwst_type: lenient(VatMode, int | None) = None
     contact_address: str | None = None
-    kb_item_status_id: int | None = None
+    kb_item_status_id: lenient(InvoiceStatus, int | None) = None  # `status` is the typed view
     viewed_by_client_at: ZurichDateTime | None = None
     updated_at: ZurichDateTime | None = None
     esr_id: int | None = None
@@ -276,15 +286,13 @@ class Invoice(BexioModel, _InvoiceDetails):
 
     @property
     def status(self) -> InvoiceStatus | None:
-        try:
-            return InvoiceStatus(self.kb_item_status_id)
-        except ValueError:
-            return None
+        """The status, or None when bexio sent none or an id this library does not know."""
+        return InvoiceStatus.of(self.kb_item_status_id)
 
 
 class _InvoiceFields(BexioInput, _InvoiceDetails):
     project_id: int | None = Field(default=None, serialization_alias="pr_project_id")
-    mwst_type: Literal[0, 1, 2] | None = None  # 0 including taxes, 1 excluding, 2 exempt
+    mwst_type: VatMode | None = None  # 0 including taxes, 1 excluding, 2 exempt
     contact_address_manual: str | None = None
 
 

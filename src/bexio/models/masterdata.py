@@ -1,5 +1,5 @@
-"""Master data: contact groups, countries, languages, units, payment types, users, company
-profile, articles, bank accounts, taxes, accounts, currencies."""
+"""Master data: contact groups, salutations, titles, countries, languages, units, payment types,
+users, company profile, articles, bank accounts, taxes, accounts, account groups, currencies."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from decimal import Decimal
 from pydantic import AliasChoices, Field
 
 from bexio.models.base import BexioInput, BexioModel
+from bexio.models.enums import AccountType, TaxType, lenient
 from bexio.models.types import IsoDateTime
 
 
@@ -16,6 +17,22 @@ class ContactGroup(BexioModel):
 
 
 class ContactGroupCreate(BexioInput):
+    name: str
+
+
+class Salutation(BexioModel):
+    name: str | None = None
+
+
+class SalutationCreate(BexioInput):
+    name: str
+
+
+class Title(BexioModel):
+    name: str | None = None
+
+
+class TitleCreate(BexioInput):
     name: str
 
 
@@ -118,7 +135,7 @@ class BankAccount(BexioModel):
     bank_account_nr: str | None = None
     iban_nr: str | None = None
     currency_id: int | None = None
-    account_id: int | None = None
+    account_id: int | None = None  # the ledger account (an asset account) of this bank account
     remarks: str | None = None
     is_esr: bool | None = None
     invoice_mode: str | None = None
@@ -132,8 +149,8 @@ class Tax(BexioModel):
     name: str | None = None
     code: str | None = None
     digit: str | None = None
-    type: str | None = None
-    account_id: int | None = None
+    type: lenient(TaxType, str | None) = None  # a TaxType, or bexio's string if new to us
+    account_id: int | None = None  # the ledger account the tax is booked to
     tax_settlement_type: str | None = None
     value: Decimal | None = None
     net_tax_value: Decimal | None = None
@@ -149,11 +166,19 @@ class Account(BexioModel):
     uuid: str | None = None
     account_no: str | None = None
     name: str | None = None
-    account_type: int | None = None  # 1 earnings, 2 expenditure, 3 assets, 4 liabilities, 5 closing
+    account_type: lenient(AccountType, int | None) = None  # an AccountType (or an unknown int)
     tax_id: int | None = None
     fibu_account_group_id: int | None = Field(
         default=None, validation_alias=AliasChoices("fibu_account_group_id", "account_group_id")
     )
+    is_active: bool | None = None
+    is_locked: bool | None = None
+
+
+class AccountGroup(BexioModel):
+    account_no: str | None = None
+    name: str | None = None
+    parent_fibu_account_group_id: int | None = None
     is_active: bool | None = None
     is_locked: bool | None = None
 

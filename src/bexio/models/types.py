@@ -48,6 +48,24 @@ Decimal6 = Annotated[
 ]
 
 
+def _json_number(value: Decimal) -> float:
+    """A Decimal as a JSON number, only when the number written is exactly the Decimal."""
+    number = float(value)
+    if Decimal(repr(number)) != value:
+        raise ValueError(f"{value} has too many digits to be sent exactly as a JSON number")
+    return number
+
+
+# Write side of the 3.0 API (JSON numbers, e.g. manual entry amounts): Decimal, rounded half-up to
+# 6 places, sent as a number whose text is exactly the Decimal ("1234.5" -> 1234.5). Up to 15
+# significant digits (CHF 999'999'999.999999) are exact; more is refused, never rounded silently.
+Number6 = Annotated[
+    Decimal,
+    BeforeValidator(_to_decimal6),
+    PlainSerializer(_json_number, return_type=float, when_used="json"),
+]
+
+
 def parse_zurich(value: Any) -> Any:
     """2.0 timestamps are Europe/Zurich local time without offset; ISO ones keep their offset."""
     if value in (None, "", "0000-00-00 00:00:00"):

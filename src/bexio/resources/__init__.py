@@ -1,62 +1,32 @@
-"""The resources, declared. Odd operations add a method or two."""
+"""The resources, declared (python-gitlab style): each names its path, models and mixins; odd
+operations add a method or two. One module per domain."""
 
-from __future__ import annotations
-
-import base64
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
-
-from pydantic import BaseModel, TypeAdapter
-
-from bexio.models import (
-    POSITION_BY_KIND,
-    Account,
-    Article,
-    BankAccount,
-    CompanyProfile,
-    Contact,
-    ContactCreate,
-    ContactGroup,
-    ContactGroupCreate,
-    ContactUpdate,
-    Country,
-    Currency,
-    Invoice,
-    InvoiceCopy,
-    InvoiceCreate,
-    InvoiceSend,
-    InvoiceUpdate,
-    Language,
-    Payment,
-    PaymentCreate,
-    PaymentType,
-    Pdf,
-    Position,
-    PositionOther,
-    Tax,
-    Unit,
-    User,
+from bexio.resources.accounting import BusinessYears, CalendarYears, Journal, ManualEntries, VatPeriods
+from bexio.resources.base import Resource
+from bexio.resources.contacts import ContactGroups, Contacts, Salutations, Titles
+from bexio.resources.invoices import InvoicePayments, InvoicePositions, Invoices
+from bexio.resources.masterdata import (
+    AccountGroups,
+    Accounts,
+    Articles,
+    BankAccounts,
+    CompanyProfiles,
+    Countries,
+    Currencies,
+    Languages,
+    PaymentTypes,
+    Taxes,
+    Units,
+    Users,
 )
-from bexio.models.base import BexioInput
-from bexio.resources.base import (
-    ActionMixin,
-    CreateMixin,
-    DeleteMixin,
-    GetMixin,
-    ListMixin,
-    Resource,
-    SearchMixin,
-    UpdateMixin,
-    parse_answer,
-    success,
-)
-
-POSITION: TypeAdapter[Any] = TypeAdapter(Position)
 
 __all__ = [
+    "AccountGroups",
     "Accounts",
     "Articles",
     "BankAccounts",
+    "BusinessYears",
+    "CalendarYears",
     "CompanyProfiles",
     "ContactGroups",
     "Contacts",
@@ -65,195 +35,15 @@ __all__ = [
     "InvoicePayments",
     "InvoicePositions",
     "Invoices",
+    "Journal",
     "Languages",
+    "ManualEntries",
     "PaymentTypes",
     "Resource",
+    "Salutations",
     "Taxes",
+    "Titles",
     "Units",
     "Users",
+    "VatPeriods",
 ]
-
-
-class Contacts(ListMixin, SearchMixin, GetMixin, CreateMixin, UpdateMixin, DeleteMixin, Resource):
-    """`DELETE` archives a contact; `restore` brings it back. `show_archived=True` on list/get."""
-
-    path = "/2.0/contact"
-    model = Contact
-    create_model = ContactCreate
-    update_model = ContactUpdate
-
-    def restore(self, id: int) -> bool:
-        return success(self._client.request("PATCH", self._url(id, "restore")))
-
-    def bulk_create(self, contacts: Sequence[ContactCreate | Mapping[str, Any]]) -> list[Contact]:
-        body = [self._body(c, ContactCreate) for c in contacts]
-        return self._parse_many(self._client.request("POST", self._url("_bulk_create"), json=body))
-
-
-class ContactGroups(ListMixin, SearchMixin, GetMixin, CreateMixin, UpdateMixin, DeleteMixin, Resource):
-    path = "/2.0/contact_group"
-    model = ContactGroup
-    create_model = ContactGroupCreate
-    update_model = ContactGroupCreate
-
-
-class Countries(ListMixin, SearchMixin, GetMixin, Resource):
-    path = "/2.0/country"
-    model = Country
-
-
-class Languages(ListMixin, SearchMixin, Resource):
-    path = "/2.0/language"
-    model = Language
-
-
-class Units(ListMixin, SearchMixin, GetMixin, Resource):
-    path = "/2.0/unit"
-    model = Unit
-
-
-class PaymentTypes(ListMixin, SearchMixin, Resource):
-    path = "/2.0/payment_type"
-    model = PaymentType
-
-
-class Users(ListMixin, GetMixin, Resource):
-    path = "/3.0/users"
-    model = User
-
-    def me(self) -> User:
-        return self.get("me")
-
-
-class CompanyProfiles(ListMixin, GetMixin, Resource):
-    path = "/2.0/company_profile"
-    model = CompanyProfile
-
-
-class Articles(ListMixin, SearchMixin, GetMixin, Resource):
-    path = "/2.0/article"
-    model = Article
-
-
-class BankAccounts(ListMixin, GetMixin, Resource):
-    path = "/3.0/banking/accounts"
-    model = BankAccount
-
-
-class Taxes(ListMixin, GetMixin, Resource):
-    """List with `scope="active"|"inactive"`, `types="sales_tax"|"pre_tax"`, `date=date(...)`."""
-
-    path = "/3.0/taxes"
-    model = Tax
-
-
-class Accounts(ListMixin, SearchMixin, Resource):
-    path = "/2.0/accounts"
-    model = Account
-
-
-class Currencies(ListMixin, GetMixin, Resource):
-    path = "/3.0/currencies"
-    model = Currency
-
-
-class InvoicePayments(ListMixin, GetMixin, CreateMixin, DeleteMixin, Resource):
-    path = "/2.0/kb_invoice/{invoice_id}/payment"
-    model = Payment
-    create_model = PaymentCreate
-
-
-class _PositionKind(ListMixin, GetMixin, CreateMixin, UpdateMixin, DeleteMixin, Resource):
-    """One position type at `/2.0/kb_invoice/{id}/kb_position_{kind}`; the model is per instance."""
-
-    path = "/2.0/kb_invoice/{invoice_id}/kb_position_{kind}"
-    create_exclude = {"type"}
-    update_exclude = {"type"}
-
-    model = PositionOther
-
-    def _parse(self, data: Any) -> Any:
-        return parse_answer(POSITION.validate_python, data, self._path)  # by its `type`
-
-
-class InvoicePositions:
-    """Positions of one invoice, every type: kind in custom, article, text, subtotal, discount,
-    pagebreak, subposition."""
-
-    def __init__(self, client: Any, invoice_id: int, document: str = "kb_invoice") -> None:
-        self._client = client
-        self._kinds = {
-            kind: _PositionKind(client, path=f"/2.0/{document}/{invoice_id}/kb_position_{kind}")
-            for kind in POSITION_BY_KIND
-        }
-
-    def kind(self, kind: str) -> _PositionKind:
-        try:
-            return self._kinds[kind]
-        except KeyError:
-            raise ValueError(f"unknown position kind {kind!r}; one of {sorted(self._kinds)}") from None
-
-    def create(self, position: BexioInput) -> Any:
-        return self.kind(position.kind).create(position)  # type: ignore[attr-defined]
-
-    def list(self, kind: str, **kw: Any) -> list[Any]:
-        return self.kind(kind).list(**kw)
-
-    def iter(self, kind: str, **kw: Any) -> Iterator[Any]:
-        return self.kind(kind).iter(**kw)
-
-    def get(self, kind: str, id: int) -> Any:
-        return self.kind(kind).get(id)
-
-    def update(self, kind: str, id: int, position: BaseModel | Mapping[str, Any]) -> Any:
-        return self.kind(kind).update(id, position)
-
-    def delete(self, kind: str, id: int) -> bool:
-        return self.kind(kind).delete(id)
-
-
-class Invoices(
-    ListMixin, SearchMixin, GetMixin, CreateMixin, UpdateMixin, DeleteMixin, ActionMixin, Resource
-):
-    """kb_invoice. Actions answer `{"success": true}` and return True."""
-
-    path = "/2.0/kb_invoice"
-    model = Invoice
-    create_model = InvoiceCreate
-    update_model = InvoiceUpdate
-
-    def issue(self, id: int) -> bool:
-        return success(self._action(id, "issue"))
-
-    def revert_issue(self, id: int) -> bool:
-        return success(self._action(id, "revert_issue"))
-
-    def cancel(self, id: int) -> bool:
-        return success(self._action(id, "cancel"))
-
-    def mark_as_sent(self, id: int) -> bool:
-        return success(self._action(id, "mark_as_sent"))
-
-    def send(self, id: int, data: InvoiceSend | Mapping[str, Any]) -> bool:
-        return success(self._action(id, "send", self._body(data, InvoiceSend)))
-
-    def copy(self, id: int, data: InvoiceCopy | Mapping[str, Any]) -> Invoice:
-        return self._parse(self._action(id, "copy", self._body(data, InvoiceCopy)))
-
-    def pdf_document(self, id: int, *, logopaper: bool | None = None) -> Pdf:
-        params = None if logopaper is None else {"logopaper": int(logopaper)}
-        url = self._url(id, "pdf")
-        return parse_answer(Pdf.model_validate, self._client.request("GET", url, params=params), url)
-
-    def pdf(self, id: int, *, logopaper: bool | None = None) -> bytes:
-        """The PDF file itself (bexio sends it base64-encoded inside a JSON envelope)."""
-        document = self.pdf_document(id, logopaper=logopaper)
-        return parse_answer(
-            lambda c: base64.b64decode(c, validate=True), document.content, self._url(id, "pdf")
-        )
-
-    def positions(self, invoice_id: int) -> InvoicePositions:
-        return InvoicePositions(self._client, invoice_id)
-
-    def payments(self, invoice_id: int) -> InvoicePayments:
-        return InvoicePayments(self._client, path=f"/2.0/kb_invoice/{invoice_id}/payment")

@@ -5,14 +5,14 @@ The mixins hold the only copy of list/get/create/update/delete/search code.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ValidationError
 
 from bexio.errors import InvalidResponseError
 from bexio.models.base import BexioInput, BexioModel
-from bexio.search import Criterion
+from bexio.search import IN_BATCH_SIZE, Criterion
 
 if TYPE_CHECKING:
     from bexio.client import BexioClient
@@ -60,6 +60,8 @@ class Resource:
     # Objects of this resource always carry an id; one without is a malformed answer (and would
     # otherwise be stored as "no bexio id" by the caller).
     requires_id: ClassVar[bool] = True
+    # bexio pages lists with limit/offset; the few lists that take neither set this to False.
+    paged: ClassVar[bool] = True
 
     def __init__(self, client: BexioClient, *, path: str | None = None) -> None:
         self._client = client
@@ -101,6 +103,11 @@ class Resource:
         offset: int = 0,
     ) -> Iterator[Any]:
         """Page with limit/offset until a short page (bexio sends no total count)."""
+        if not self.paged:
+            data = self._client.request(method, url, params=params, json=json, idempotent=True)
+            # An unpaged list may come as one object (the company profile on some accounts).
+            yield from self._parse_many([data] if isinstance(data, dict) else data)
+            return
         page_size = max(1, min(page_size, PAGE_SIZE))
         seen = 0
         while True:
@@ -150,11 +157,32 @@ class ListMixin(Resource):
         self, *, limit: int | None = None, offset: int = 0, order_by: str | None = None, **params: Any
     ) -> list[Any]:
         query = {"order_by": order_by, **params}
+        if not self.paged:
+            return list(self._pages("GET", self._path, params=query))
         return self._fetch("GET", self._path, params=query, limit=limit, offset=offset)
+
+    def all(self, *, order_by: str | None = None, **params: Any) -> list[Any]:
+        """Every object, all pages fetched (one request per 2000)."""
+        return list(self.iter(order_by=order_by, **params))
 
 
 class SearchMixin(Resource):
-    """`POST <path>/search` with a list of criteria (AND). A search is a read: retried like a GET."""
+    """`POST <path>/search` with a list of criteria (AND). A search is a read: retried like a GET.
+
+    `search_fields` are the fields bexio documents as searchable (it answers 422 for others): a
+    criterion on another field raises ValueError before anything is sent.
+    """
+
+    search_fields: ClassVar[frozenset[str]] = frozenset()
+
+    def _search_body(self, criteria: Sequence[Criterion]) -> list[dict[str, Any]]:
+        unknown = sorted({c.field for c in criteria} - self.search_fields)
+        if unknown:
+            raise ValueError(
+                f"{type(self).__name__} cannot search {', '.join(unknown)}; "
+                f"bexio searches {', '.join(sorted(self.search_fields))}"
+            )
+        return [c.to_bexio() for c in criteria]
 
     def search(
         self,
@@ -164,16 +192,30 @@ class SearchMixin(Resource):
         offset: int = 0,
         order_by: str | None = None,
     ) -> list[Any]:
-        body = [c.to_bexio() for c in criteria]
+        body = self._search_body(criteria)
         query = {"order_by": order_by}
         return self._fetch("POST", self._url("search"), params=query, json=body, limit=limit, offset=offset)
 
     def iter_search(
         self, criteria: Sequence[Criterion], *, order_by: str | None = None, page_size: int = PAGE_SIZE
     ) -> Iterator[Any]:
-        body = [c.to_bexio() for c in criteria]
+        body = self._search_body(criteria)
         query = {"order_by": order_by}
         return self._pages("POST", self._url("search"), params=query, json=body, page_size=page_size)
+
+    def search_in(
+        self,
+        field: str,
+        values: Iterable[Any],
+        *,
+        criteria: Sequence[Criterion] = (),
+        batch_size: int = IN_BATCH_SIZE,
+        order_by: str | None = None,
+    ) -> Iterator[Any]:
+        """Every object whose `field` is one of `values`: one `in` search per `batch_size` values
+        (each paged), instead of one search per value. `criteria` are added to each (AND)."""
+        for batch in Criterion.batches(field, values, size=batch_size):
+            yield from self.iter_search([*criteria, batch], order_by=order_by)
 
 
 class GetMixin(Resource):
@@ -203,6 +245,14 @@ class UpdateMixin(Resource):
 class DeleteMixin(Resource):
     def delete(self, id: int | str) -> bool:
         return _success(self._client.request("DELETE", self._url(id)))
+
+
+class ReadMixin(ListMixin, GetMixin):
+    """List and show."""
+
+
+class CRUDMixin(ListMixin, SearchMixin, GetMixin, CreateMixin, UpdateMixin, DeleteMixin):
+    """Every operation of a regular 2.0 resource: list, search, show, create, edit, delete."""
 
 
 class ActionMixin(Resource):
