@@ -11,12 +11,10 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from aeroledger.billing.models import ChargeType
+from bexio.models import AccountType
 
 from .master import MasterData
 from .models import BexioRecord, ChargeMapping, InvoiceSettings, Kind
-
-# bexio's account_type of a balance-sheet liability (bexio.AccountType.LIABILITY).
-ACCOUNT_TYPE_LIABILITY = 4
 
 
 @dataclass(frozen=True)
@@ -300,7 +298,7 @@ class Mapping:
             )
         elif not account.is_active:
             reasons.append(_("The credit account %(name)s is inactive in bexio.") % {"name": account.name})
-        elif account.data.get("account_type") not in (None, ACCOUNT_TYPE_LIABILITY):
+        elif account.data.get("account_type") not in (None, AccountType.LIABILITY):
             reasons.append(
                 _("The credit account %(name)s is not a liability account in bexio.") % {"name": account.name}
             )

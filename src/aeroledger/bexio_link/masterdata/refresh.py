@@ -7,42 +7,48 @@ refuses (403: scope or permission missing) is skipped and its records left as th
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Callable
 
 from django.db import transaction
 from django.utils import timezone
 
 from aeroledger.bexio_link.connection.clients import client_for
+from bexio import errors
+from bexio.models import TaxScope, TaxTypes
 
-from . import api
 from .master import MasterData, iso_of_country
 from .models import BexioRecord, InvoiceSettings, Kind, MasterDataRefresh
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Source:
-    kind: str
-    path: str
-    params: dict = field(default_factory=dict)
-    paged: bool = True
-
-
-SOURCES: tuple[Source, ...] = (
-    Source(Kind.ARTICLE, "/2.0/article"),
-    Source(Kind.TAX, "/3.0/taxes", {"types": "sales_tax", "scope": "active"}),
-    Source(Kind.ACCOUNT, "/2.0/accounts"),
-    Source(Kind.BANK_ACCOUNT, "/3.0/banking/accounts"),
-    Source(Kind.UNIT, "/2.0/unit"),
-    Source(Kind.CURRENCY, "/3.0/currencies", paged=False),
-    Source(Kind.LANGUAGE, "/2.0/language"),
-    Source(Kind.COUNTRY, "/2.0/country"),
-    Source(Kind.PAYMENT_TYPE, "/2.0/payment_type"),
-    Source(Kind.USER, "/3.0/users"),
-    Source(Kind.COMPANY, "/2.0/company_profile", paged=False),
-    Source(Kind.CONTACT_GROUP, "/2.0/contact_group"),
+# Each kind and how the client reads all of it (the client pages; its paths live in src/bexio).
+SOURCES: tuple[tuple[str, Callable], ...] = (
+    (Kind.ARTICLE, lambda c: c.articles.all()),
+    (Kind.TAX, lambda c: c.taxes.all(scope=TaxScope.ACTIVE, types=TaxTypes.SALES_TAX)),
+    (Kind.ACCOUNT, lambda c: c.accounts.all()),
+    (Kind.BANK_ACCOUNT, lambda c: c.bank_accounts.all()),
+    (Kind.UNIT, lambda c: c.units.all()),
+    (Kind.CURRENCY, lambda c: c.currencies.all()),
+    (Kind.LANGUAGE, lambda c: c.languages.all()),
+    (Kind.COUNTRY, lambda c: c.countries.all()),
+    (Kind.PAYMENT_TYPE, lambda c: c.payment_types.all()),
+    (Kind.USER, lambda c: c.users.all()),
+    (Kind.COMPANY, lambda c: c.company_profile.all()),
+    (Kind.CONTACT_GROUP, lambda c: c.contact_groups.all()),
 )
+
+
+def as_data(obj) -> dict:
+    """A record as bexio sent it (the read models keep every field bexio sends)."""
+    return obj.model_dump(mode="json", exclude_unset=True) if hasattr(obj, "model_dump") else dict(obj)
+
+
+def describe_error(exc: BaseException) -> str:
+    """A log/page line for an error; `BexioError.__str__` never contains a token."""
+    if isinstance(exc, errors.BexioError):
+        return str(exc)[:1000]
+    return type(exc).__name__
 
 
 def record_name(kind: str, data: dict) -> str:
@@ -136,26 +142,26 @@ def refresh_master_data(
         run = MasterDataRefresh.objects.create(organisation=org, triggered_by=triggered_by[:40])
     summary: dict = {}
     try:
-        bexio = api.Api(client if client is not None else client_for(org))
+        client = client if client is not None else client_for(org)
         fetched: dict[str, list[dict]] = {}
-        for source in SOURCES:
+        for kind, read_all in SOURCES:
             try:
-                fetched[source.kind] = bexio.list(source.path, source.params, paged=source.paged)
-            except api.Forbidden:
-                summary[source.kind] = {"skipped": "forbidden"}
+                fetched[kind] = [as_data(obj) for obj in read_all(client)]
+            except errors.PermissionDeniedError:
+                summary[kind] = {"skipped": "forbidden"}
         articles = fetched.get(Kind.ARTICLE, [])
         with transaction.atomic():
             # One import at a time per organisation (button, schedule and "after connecting" may meet).
             type(org).objects.select_for_update().filter(pk=org.pk).first()
-            for source in SOURCES:
-                if source.kind in fetched:
-                    summary[source.kind] = _sync_kind(org, source.kind, fetched[source.kind])
-                elif source.kind == Kind.ACCOUNT and Kind.ARTICLE in fetched:
+            for kind, _read in SOURCES:
+                if kind in fetched:
+                    summary[kind] = _sync_kind(org, kind, fetched[kind])
+                elif kind == Kind.ACCOUNT and Kind.ARTICLE in fetched:
                     counts = _sync_kind(
                         org, Kind.ACCOUNT, _derived_from_articles(articles, "account_id"), derived=True
                     )
                     summary[Kind.ACCOUNT] = {**counts, "skipped": "forbidden", "from_articles": True}
-                elif source.kind == Kind.TAX and Kind.ARTICLE in fetched:
+                elif kind == Kind.TAX and Kind.ARTICLE in fetched:
                     counts = _sync_kind(
                         org,
                         Kind.TAX,
@@ -169,7 +175,7 @@ def refresh_master_data(
                 _attach_contact_group(settings_row)
         run.ok = True
     except Exception as exc:  # recorded for the page; re-raised for the caller/task log
-        run.error = api.describe_error(exc)
+        run.error = describe_error(exc)
         run.summary, run.finished_at = summary, timezone.now()
         run.save(update_fields=["summary", "error", "finished_at"])
         raise

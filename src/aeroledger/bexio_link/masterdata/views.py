@@ -13,7 +13,7 @@ from aeroledger.tenancy.access import org_required
 from aeroledger.tenancy.models import Perm
 from bexio import errors as bexio_errors
 
-from . import api, tasks
+from . import tasks
 from .contacts import (
     ContactSyncError,
     contact_fields,
@@ -27,7 +27,7 @@ from .contacts import (
 from .forms import ChargeMappingForm, InvoiceSettingsForm, LinkForm
 from .mapping import charge_type_label, mapping_for
 from .models import ChargeMapping, ContactLink, Kind, LinkState
-from .refresh import last_refresh
+from .refresh import describe_error, last_refresh
 from .validation import validate_invoice
 
 
@@ -37,7 +37,7 @@ def _not_connected_errors():
 
 def _error_text(exc: Exception) -> str:
     if isinstance(exc, bexio_errors.BexioError):
-        return _("bexio answered: %(error)s") % {"error": api.describe_error(exc)}
+        return _("bexio answered: %(error)s") % {"error": describe_error(exc)}
     return str(exc)
 
 

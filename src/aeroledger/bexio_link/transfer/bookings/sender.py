@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 
 from aeroledger.billing.models import CreditEntry, Invoice, InvoiceStatus
+from bexio.models import ManualEntryCreate, ManualEntryLineCreate, ManualEntryType
 
 from ..invoices.sender import mapping_of
 from ..models import ItemKind, OutboxItem
@@ -21,21 +22,25 @@ from ..outbox.senders import Blocked, OrgState, Progress, Rejected, Sender, regi
 from .plan import BookingPlan, plan_credit_entry, plan_usage
 
 
-def body(plan: BookingPlan, currency_id: int | None) -> dict:
+def body(plan: BookingPlan, currency_id: int | None) -> ManualEntryCreate:
+    """The manual entry: a single booking, or a compound one (one side per line) for credit used."""
+    currency = {"currency_id": currency_id, "currency_factor": Decimal("1")} if currency_id else {}
     lines = [
-        {
-            "debit_account_id": line.debit_account_id,
-            "credit_account_id": line.credit_account_id,
-            "tax_id": line.tax_id,
-            "amount": str(line.amount),
-            "description": line.description[:255],
-            "currency_id": currency_id,
-            "currency_factor": 1 if currency_id else None,
-        }
+        ManualEntryLineCreate(
+            debit_account_id=line.debit_account_id,
+            credit_account_id=line.credit_account_id,
+            tax_id=line.tax_id,
+            amount=line.amount,
+            description=line.description[:255] or None,
+            **currency,
+        )
         for line in plan.lines
     ]
-    kind = "manual_compound_entry" if plan.compound else "manual_single_entry"
-    return {"type": kind, "date": plan.date.isoformat(), "reference_nr": plan.reference_nr, "entries": lines}
+    if plan.compound:
+        return ManualEntryCreate.compound(date=plan.date, reference_nr=plan.reference_nr, entries=lines)
+    return ManualEntryCreate(
+        type=ManualEntryType.SINGLE, date=plan.date, reference_nr=plan.reference_nr, entries=lines
+    )
 
 
 def booked_amount(entry) -> Decimal:

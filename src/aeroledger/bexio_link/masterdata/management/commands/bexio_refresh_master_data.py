@@ -2,8 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from aeroledger.bexio_link.masterdata.api import describe_error
-from aeroledger.bexio_link.masterdata.refresh import refresh_master_data
+from aeroledger.bexio_link.masterdata.refresh import describe_error, refresh_master_data
 
 from ._org import organisation
 
