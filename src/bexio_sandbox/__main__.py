@@ -6,7 +6,24 @@ import argparse
 import sys
 
 from .app import create_app
+from .ratelimit import DEFAULT, parse_override
 from .server import make_server
+
+
+def rate_settings(values: list[str]) -> dict:
+    """`--rate-limit` values -> settings: `N/S` for the default bucket, `bucket=N` for a named one."""
+    settings: dict = {"rate_limits": {}}
+    for text in values:
+        bucket, limit, window = parse_override(text)
+        if bucket == DEFAULT:
+            settings["rate_limit"] = limit
+            if window:
+                settings["rate_window_s"] = window
+        else:
+            if window not in (None, 60):
+                raise ValueError(f"--rate-limit {text}: named buckets count per minute (bucket=N)")
+            settings["rate_limits"][bucket] = limit
+    return settings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -16,13 +33,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--db", default=":memory:", help="sqlite file keeping state across restarts, or :memory:"
     )
-    parser.add_argument("--rate-limit", default="1000/60", help="requests/seconds per company, e.g. 1000/60")
+    parser.add_argument(
+        "--rate-limit",
+        action="append",
+        default=[],
+        metavar="N/S | BUCKET=N",
+        help="requests per company: N/S for the default bucket (default 1000/60); BUCKET=N per minute "
+        "for contact_search, kb_invoice_search, article_search, kb_invoice_pdf (250), article (400)",
+    )
     parser.add_argument("--latency-ms", type=int, default=0, help="added latency per request")
     args = parser.parse_args(argv)
-    limit, _, window = args.rate_limit.partition("/")
-    app = create_app(
-        args.db, rate_limit=int(limit), rate_window_s=int(window or 60), latency_ms=args.latency_ms
-    )
+    try:
+        settings = rate_settings(args.rate_limit)
+    except ValueError as exc:
+        parser.error(str(exc))
+    app = create_app(args.db, latency_ms=args.latency_ms, **settings)
     server = make_server(args.host, args.port, app)
     print(
         f"bexio-sandbox on http://{args.host}:{server.server_port} (issuer "

@@ -23,6 +23,7 @@ from .common import (
     success,
 )
 from .core import SCOPE_RULES
+from .ratelimit import bucket_for
 
 bp = Blueprint("api", __name__)
 API_PREFIXES = ("/2.0/", "/3.0/", "/4.0/")
@@ -43,16 +44,17 @@ def api_guard():
     header = request.headers.get("Authorization", "")
     token = header[7:].strip() if header.lower().startswith("bearer ") else ""
     claims = sb().verify_access(token) if token else None
+    bucket = bucket_for(request.method, path)
     if claims is None:
-        g.rate = sb().rate_take("ip:" + (request.remote_addr or ""))
+        g.rate = sb().rate_take("ip:" + (request.remote_addr or ""), bucket)
         return _error(401, "Invalid access token")
     comp = claims["company_id"]
     request.environ["sandbox.company"] = comp
     g.claims = claims
-    g.rate = sb().rate_take(comp)
-    if not g.rate[0]:
+    g.rate = sb().rate_take(comp, bucket)
+    if not g.rate.allowed:
         resp = respond({"message": "API rate limit exceeded"}, 429)
-        resp.headers["Retry-After"] = str(g.rate[3])
+        resp.headers["Retry-After"] = str(g.rate.reset)
         return resp
     if request.method == "PUT" and path.startswith("/2.0/"):
         return _error(422, "")
@@ -80,12 +82,11 @@ def api_headers(resp: Response) -> Response:
     resp.headers["access-control-allow-origin"] = "https://office.bexio.com"
     rate = g.get("rate")
     if rate:
-        _, limit, remaining, reset = rate
-        resp.headers["x-ratelimit-remaining-minute"] = str(remaining)
-        resp.headers["ratelimit-limit"] = str(limit)
-        resp.headers["ratelimit-remaining"] = str(remaining)
-        resp.headers["ratelimit-reset"] = str(reset)
-        resp.headers["x-ratelimit-limit-minute"] = str(limit)
+        resp.headers["x-ratelimit-remaining-minute"] = str(rate.remaining)
+        resp.headers["ratelimit-limit"] = str(rate.limit)
+        resp.headers["ratelimit-remaining"] = str(rate.remaining)
+        resp.headers["ratelimit-reset"] = str(rate.reset)
+        resp.headers["x-ratelimit-limit-minute"] = str(rate.limit)
     return resp
 
 

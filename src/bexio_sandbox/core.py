@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 import random
 import re
@@ -18,13 +19,16 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from . import seed
+from .ratelimit import DEFAULT as DEFAULT_BUCKET
+from .ratelimit import LIMITS, WINDOW_S, RateLimiter, Take
 from .store import Store
 
 REALM = "_realm"  # pseudo company of realm-level documents (clients, grants, codes)
 
 DEFAULT_SETTINGS = {
-    "rate_limit": 1000,
-    "rate_window_s": 60,
+    "rate_limit": LIMITS[DEFAULT_BUCKET],  # the default bucket (everything not named in ratelimit.BUCKETS)
+    "rate_window_s": WINDOW_S,  # the default bucket's window; the named buckets count per minute
+    "rate_limits": dict(LIMITS),  # per bucket; "default" mirrors rate_limit
     "latency_ms": 0,
     "access_token_ttl_s": 3600,
     "revoke_used_refresh_tokens": True,
@@ -147,17 +151,16 @@ class Fault:
 class Sandbox:
     def __init__(self, db: str = ":memory:", **settings):
         self.store = Store(db)
-        self.defaults = dict(DEFAULT_SETTINGS)
-        self.defaults.update({k: v for k, v in settings.items() if v is not None})
-        self.settings = dict(self.defaults)
+        self.settings = copy.deepcopy(DEFAULT_SETTINGS)
+        self.update_settings({k: v for k, v in settings.items() if v is not None})
+        self.defaults = copy.deepcopy(self.settings)
         self.faults: list[Fault] = []
         self.faults_lock = threading.Lock()
         self.wake = threading.Event()  # set on reset/clear_faults: held "timeout" requests end
         self.log: deque[dict] = deque(maxlen=20000)
         self.log_lock = threading.Lock()
         self.log_seq = 0
-        self.rate: dict[str, list] = {}
-        self.rate_lock = threading.Lock()
+        self.limiter = RateLimiter()
         self._token_cache: dict[str, dict] = {}
         self.flows: dict[str, dict] = {}
         with self.store.tx():
@@ -186,25 +189,34 @@ class Sandbox:
         with self.store.tx():
             self.store.wipe(keep_keys=("signing_key",))
             self._seed()
-        self.settings = dict(self.defaults)
+        self.settings = copy.deepcopy(self.defaults)
         self.clear_faults()
-        with self.rate_lock:
-            self.rate.clear()
+        self.limiter.clear()
         self._token_cache.clear()
         self.flows.clear()
         with self.log_lock:
             self.log.clear()
 
     def update_settings(self, values: dict) -> dict:
+        """Validate and apply; `rate_limits` merges per bucket, `rate_limit` is the default bucket's."""
         unknown = set(values) - set(DEFAULT_SETTINGS)
         if unknown:
             raise ValueError(f"unknown settings: {sorted(unknown)}")
+        limits = values.get("rate_limits") or {}
+        if not isinstance(limits, dict) or set(limits) - set(LIMITS):
+            names = ", ".join(LIMITS)
+            raise ValueError(f"rate_limits: a mapping of buckets ({names}) to requests per minute")
         for k, v in values.items():
             if k == "revoke_used_refresh_tokens":
                 self.settings[k] = bool(v)
+            elif k == "rate_limits":
+                self.settings[k].update({name: int(n) for name, n in limits.items()})
+                if DEFAULT_BUCKET in limits and "rate_limit" not in values:
+                    self.settings["rate_limit"] = int(limits[DEFAULT_BUCKET])
             else:
                 self.settings[k] = float(v) if isinstance(v, float) and not float(v).is_integer() else int(v)
-        return dict(self.settings)
+        self.settings["rate_limits"][DEFAULT_BUCKET] = self.settings["rate_limit"]
+        return copy.deepcopy(self.settings)
 
     # realm -------------------------------------------------------------------------------------
     def register_client(self, client_id: str, client_secret: str, redirect_uris: list[str]) -> dict:
@@ -396,23 +408,11 @@ class Sandbox:
         return None
 
     # rate limit --------------------------------------------------------------------------------
-    def rate_take(self, key: str) -> tuple[bool, int, int, int]:
-        """-> (allowed, limit, remaining, reset seconds) for one request of `key` (a company)."""
-        limit = int(self.settings["rate_limit"])
-        window = max(1, int(self.settings["rate_window_s"]))
-        now = time.time()
-        start = int(now // window) * window
-        with self.rate_lock:
-            bucket = self.rate.get(key)
-            if bucket is None or bucket[0] != start:
-                bucket = [start, 0]
-                self.rate[key] = bucket
-            allowed = bucket[1] < limit
-            if allowed:
-                bucket[1] += 1
-            remaining = max(0, limit - bucket[1])
-        reset = max(1, int(start + window - now + 0.999))
-        return allowed, limit, remaining, reset
+    def rate_take(self, key: str, bucket: str = DEFAULT_BUCKET) -> Take:
+        """One request of `key` (a company, or `ip:<addr>`) against `bucket` (see ratelimit.py)."""
+        if bucket == DEFAULT_BUCKET:
+            return self.limiter.take(key, bucket, self.settings["rate_limit"], self.settings["rate_window_s"])
+        return self.limiter.take(key, bucket, self.settings["rate_limits"][bucket], WINDOW_S)
 
     # request log -------------------------------------------------------------------------------
     def log_request(self, entry: dict) -> None:
