@@ -23,6 +23,7 @@ from .common import (
     success,
 )
 from .core import SCOPE_RULES
+from .operations import not_implemented_message
 from .ratelimit import bucket_for
 
 bp = Blueprint("api", __name__)
@@ -91,7 +92,7 @@ def api_headers(resp: Response) -> Response:
 
 
 def register(app) -> None:
-    from . import documents, extra, invoices
+    from . import accounting, documents, extra, invoices
 
     app.before_request(api_guard)
     app.after_request(api_headers)
@@ -99,6 +100,7 @@ def register(app) -> None:
     app.register_blueprint(documents.bp)
     app.register_blueprint(invoices.bp)
     app.register_blueprint(extra.bp)
+    app.register_blueprint(accounting.bp)
 
     @app.errorhandler(ApiError)
     def api_error(exc: ApiError):
@@ -106,18 +108,15 @@ def register(app) -> None:
 
     @app.errorhandler(404)
     @app.errorhandler(405)
-    def not_found_handler(exc):
-        if request.path.startswith(API_PREFIXES):
-            g.api = True
-            return respond(error_body(404, "Page not found"), 404)
-        return exc
-
-    # every documented operation the sandbox does not emulate answers 501 (and counts as missing)
-    @app.route(
-        "/4.0/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], endpoint="unimplemented"
-    )
-    def unimplemented(rest):
-        return respond(error_body(501, "Not implemented in bexio-sandbox"), 501)
+    def not_routed(exc):
+        """Documented but not emulated -> 501 naming the operation; anything else -> bexio's 404."""
+        if not request.path.startswith(API_PREFIXES):
+            return exc
+        g.api = True
+        op = app.config["OPERATIONS"].unimplemented(request.method, request.path)
+        if op is not None:
+            return respond(error_body(501, not_implemented_message(op)), 501)
+        return respond(error_body(404, "Page not found"), 404)
 
 
 def get_or_404(kind: str, id_) -> dict:

@@ -164,6 +164,7 @@ class SandboxApp:
 
 def create_flask(sandbox: Sandbox) -> Flask:
     from . import api, auth, control, office
+    from .operations import Operations
 
     app = Flask("bexio_sandbox")
     app.config["SANDBOX"] = sandbox
@@ -175,6 +176,7 @@ def create_flask(sandbox: Sandbox) -> Flask:
     app.register_blueprint(control.bp)
     app.register_blueprint(office.bp)
     api.register(app)
+    app.config["OPERATIONS"] = Operations(app.url_map)  # after every route exists
     return app
 
 

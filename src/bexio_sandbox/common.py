@@ -169,6 +169,7 @@ def order(items: list, allowed: tuple[str, ...]) -> list:
 
 CRITERIA = {
     "=": "=",
+    "==": "=",
     "equal": "=",
     "!=": "!=",
     "not_equal": "!=",

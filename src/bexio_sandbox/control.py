@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 
 from flask import Blueprint, current_app, jsonify, request
@@ -11,8 +10,6 @@ from . import seed
 from .core import ALL_API_SCOPES, expand_scopes
 
 bp = Blueprint("control", __name__, url_prefix="/_sandbox")
-
-OPS_FILE = seed.DATA / "operations.json"
 
 
 def sb():
@@ -152,50 +149,7 @@ def requests_log():
     return jsonify(sb().requests_since(since))
 
 
-def _operations():
-    return json.loads(OPS_FILE.read_text())
-
-
-DOCUMENT_TYPES = ("kb_offer", "kb_order", "kb_invoice")
-
-
 @bp.get("/coverage")
 def coverage():
-    """Documented operations routed to a handler. A `{kb_document_type}` operation is checked for each of
-    kb_offer, kb_order and kb_invoice: it counts as implemented only when all three are routed, and
-    `expanded` counts those operations once per document type."""
-    adapter = current_app.url_map.bind("localhost")
-
-    def routed(method: str, path: str) -> bool:
-        try:
-            endpoint, _ = adapter.match(re.sub(r"\{[^}]+\}", "1", path), method=method)
-        except Exception:  # noqa: BLE001 (werkzeug raises NotFound/MethodNotAllowed/RequestRedirect)
-            return False
-        return not endpoint.endswith("unimplemented")
-
-    implemented, missing = [], []
-    expanded = {"total": 0, "implemented": 0}
-    for op in _operations():
-        entry = {"id": op["id"], "method": op["method"], "path": op["path"]}
-        if "{kb_document_type}" in op["path"]:
-            types = [
-                t for t in DOCUMENT_TYPES if routed(op["method"], op["path"].replace("{kb_document_type}", t))
-            ]
-            entry["document_types"] = types
-            ok = len(types) == len(DOCUMENT_TYPES)
-            expanded["total"] += len(DOCUMENT_TYPES)
-            expanded["implemented"] += len(types)
-        else:
-            ok = routed(op["method"], op["path"])
-            expanded["total"] += 1
-            expanded["implemented"] += ok
-        (implemented if ok else missing).append(entry)
-    return jsonify(
-        {
-            "total": len(implemented) + len(missing),
-            "implemented": len(implemented),
-            "expanded": expanded,
-            "operations": implemented,
-            "missing": missing,
-        }
-    )
+    """Documented operations: implemented (routed to a handler) or answering 501 (see operations.py)."""
+    return jsonify(current_app.config["OPERATIONS"].coverage())

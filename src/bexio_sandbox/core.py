@@ -53,7 +53,7 @@ SCOPE_RULES = [
     (re.compile(r"^/2\.0/article\b"), ("article_show", "article_edit"), "article"),
     (re.compile(r"^/3\.0/banking/accounts\b"), ("bank_account_show", "bank_account_show"), "bank_account"),
     (
-        re.compile(r"^/(2\.0/accounts|3\.0/taxes|3\.0/currencies)\b"),
+        re.compile(r"^/(2\.0/accounts|2\.0/account_groups|3\.0/taxes|3\.0/currencies|3\.0/accounting)\b"),
         ("accounting", "accounting"),
         "accounting",
     ),

@@ -225,18 +225,6 @@ resource(
     search_fields=("name",),
     create=False,
 )
-resource(
-    "/3.0/accounting/business_years",
-    "business_year",
-    {"id": None, "start": None, "end": None, "status": "open"},
-    create=False,
-)
-resource(
-    "/3.0/accounting/vat_periods",
-    "vat_period",
-    {"id": None, "start": None, "end": None, "type": "quarterly", "status": "open", "closed_at": None},
-    create=False,
-)
 
 
 @bp.get("/3.0/permissions")
@@ -285,27 +273,3 @@ def seed_extra(store, comp: str) -> None:
         store.put("contact_branch", comp, i, {"id": i, "name": name})
     for i, name in enumerate(["Telefon", "E-Mail", "Brief"], start=1):
         store.put("communication_kind", comp, i, {"id": i, "name": name})
-    for i, year in enumerate(range(2024, 2028), start=1):
-        store.put(
-            "business_year",
-            comp,
-            i,
-            {"id": i, "start": f"{year}-01-01", "end": f"{year}-12-31", "status": "open"},
-        )
-        for q in range(4):
-            vid = (i - 1) * 4 + q + 1
-            start_m, end_m = q * 3 + 1, q * 3 + 3
-            end_d = {3: 31, 6: 30, 9: 30, 12: 31}[end_m]
-            store.put(
-                "vat_period",
-                comp,
-                vid,
-                {
-                    "id": vid,
-                    "start": f"{year}-{start_m:02d}-01",
-                    "end": f"{year}-{end_m:02d}-{end_d}",
-                    "type": "quarterly",
-                    "status": "open",
-                    "closed_at": None,
-                },
-            )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import copy
 import json
-import uuid
 from functools import cache
 from pathlib import Path
+
+from . import chart
 
 DATA = Path(__file__).parent / "data"
 
@@ -160,14 +161,6 @@ ARTICLES = [
     _article(5, "VZ", "Vorauszahlung", "0.000000", 5, "Vorauszahlung auf das Flugkonto"),
 ]
 
-EXTRA_ACCOUNTS = [
-    # (id, account_no, name, type)
-    (120, "3400", "Dienstleistungserlöse Flugbetrieb", 1),
-    (121, "3410", "Erlöse Schulung", 1),
-    (122, "3420", "Landetaxen", 1),
-    (123, "3000", "Produktionserlöse", 1),
-]
-
 
 def _contact(id_, nr, type_id, name_1, name_2, street, house, postcode, city, mail):
     return {
@@ -220,25 +213,7 @@ def seed_company(store, company: str) -> None:
     for uid, name in UNITS:
         store.put("unit", company, uid, {"id": uid, "name": name})
     store.kv_set(f"seq:unit:{company}", len(UNITS))
-    for tax in raw("taxes"):
-        store.put("tax", company, tax["id"], tax)
-    accounts = raw("accounts")
-    for id_, no, name, type_ in EXTRA_ACCOUNTS:
-        accounts.append(
-            {
-                "id": id_,
-                "uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{company}/{no}")),
-                "account_no": no,
-                "name": name,
-                "account_type": type_,
-                "tax_id": None,
-                "fibu_account_group_id": 40,
-                "is_active": True,
-                "is_locked": False,
-            }
-        )
-    for acc in accounts:
-        store.put("account", company, acc["id"], acc)
+    chart.seed_books(store, company, raw("accounts"), raw("taxes"))
     for cid, name, iso in COUNTRIES:
         store.put(
             "country", company, cid, {"id": cid, "name": name, "name_short": iso, "iso_3166_alpha2": iso}
@@ -270,6 +245,7 @@ def seed_company(store, company: str) -> None:
             "qr_invoice_iban": "CH4431999123000889012",
             "bank_nr": "ZKBKCHZZ80A",
             "remarks": "",
+            "account_id": chart.BANK,
         }
     )
     store.put("bank_account", company, 1, bank)

@@ -307,7 +307,8 @@ def test_pdf_is_a_real_pdf(api):
 
 def test_taxes_filters(api):
     active_sales = api.get("/3.0/taxes", params={"scope": "active", "types": "sales_tax"}).json()
-    assert [t["code"] for t in active_sales] == ["UN81", "UR26"]
+    # UN81/UR26 as recorded; the club's UEX (exempt: instruction) and UVZ (no VAT: top-ups) after them
+    assert [t["code"] for t in active_sales] == ["UN81", "UR26", "UEX", "UVZ"]
     assert any(not t["is_active"] for t in api.get("/3.0/taxes", params={"scope": "inactive"}).json())
     assert all(t["code"] != "UN81" for t in api.get("/3.0/taxes", params={"date": "2020-01-01"}).json())
 
