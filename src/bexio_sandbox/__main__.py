@@ -26,7 +26,8 @@ def rate_settings(values: list[str]) -> dict:
     return settings
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse(argv: list[str] | None = None) -> tuple[argparse.Namespace, dict]:
+    """Command line -> (arguments, the app's start settings)."""
     parser = argparse.ArgumentParser(prog="bexio-sandbox", description="Local bexio stand-in (not bexio).")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
@@ -42,12 +43,24 @@ def main(argv: list[str] | None = None) -> int:
         "for contact_search, kb_invoice_search, article_search, kb_invoice_pdf (250), article (400)",
     )
     parser.add_argument("--latency-ms", type=int, default=0, help="added latency per request")
+    parser.add_argument(
+        "--allow-balance-sheet-positions",
+        action="store_true",
+        help="accept invoice positions on asset/liability accounts (bexio refuses them)",
+    )
     args = parser.parse_args(argv)
     try:
         settings = rate_settings(args.rate_limit)
     except ValueError as exc:
         parser.error(str(exc))
-    app = create_app(args.db, latency_ms=args.latency_ms, **settings)
+    if args.allow_balance_sheet_positions:
+        settings["allow_balance_sheet_positions"] = True
+    return args, {"latency_ms": args.latency_ms, **settings}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args, settings = parse(argv)
+    app = create_app(args.db, **settings)
     server = make_server(args.host, args.port, app)
     print(
         f"bexio-sandbox on http://{args.host}:{server.server_port} (issuer "

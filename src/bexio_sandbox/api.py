@@ -92,7 +92,7 @@ def api_headers(resp: Response) -> Response:
 
 
 def register(app) -> None:
-    from . import accounting, documents, extra, invoices
+    from . import accounting, documents, extra, invoices, journal, manual_entries
 
     app.before_request(api_guard)
     app.after_request(api_headers)
@@ -101,6 +101,8 @@ def register(app) -> None:
     app.register_blueprint(invoices.bp)
     app.register_blueprint(extra.bp)
     app.register_blueprint(accounting.bp)
+    app.register_blueprint(journal.bp)
+    app.register_blueprint(manual_entries.bp)
 
     @app.errorhandler(ApiError)
     def api_error(exc: ApiError):

@@ -36,6 +36,7 @@ DEFAULT_SETTINGS = {
     "online_idle_s": 1800,
     "code_ttl_s": 60,
     "timeout_hold_s": 30,
+    "allow_balance_sheet_positions": False,  # bexio refuses positions on asset/liability accounts
 }
 
 # which scope pair guards which API path (read scope, write scope); None = any valid token
@@ -207,7 +208,7 @@ class Sandbox:
             names = ", ".join(LIMITS)
             raise ValueError(f"rate_limits: a mapping of buckets ({names}) to requests per minute")
         for k, v in values.items():
-            if k == "revoke_used_refresh_tokens":
+            if k in ("revoke_used_refresh_tokens", "allow_balance_sheet_positions"):
                 self.settings[k] = bool(v)
             elif k == "rate_limits":
                 self.settings[k].update({name: int(n) for name, n in limits.items()})

@@ -10,6 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from flask import Blueprint, request
 
+from . import books, chart
 from .common import (
     ApiError,
     D,
@@ -273,9 +274,10 @@ def save(inv: dict, kind: str = "kb_invoice") -> dict:
 
 
 # totals -----------------------------------------------------------------------------------------
-def compute(inv: dict) -> None:
-    """Position totals, tax groups and invoice totals after mwst_type/mwst_is_net and round_factor."""
-    lines = []  # (rate or None, amount)
+def position_shares(inv: dict) -> list[list]:
+    """[position, amount] of each priced, non-optional position after the discounts below it are
+    spread over it; sets position_total, subtotal values, discount totals and subposition sums."""
+    lines = []  # [position, amount]
     running = Decimal(0)
     sub_sums: dict[int, Decimal] = {}
     for p in inv["positions"]:
@@ -286,7 +288,7 @@ def compute(inv: dict) -> None:
             p["position_total"] = str(total)
             if p.get("is_optional"):
                 continue
-            lines.append([p.get("_tax_rate"), total])
+            lines.append([p, total])
             running += total
             if p.get("parent_id"):
                 sub_sums[p["parent_id"]] = sub_sums.get(p["parent_id"], Decimal(0)) + total
@@ -305,6 +307,12 @@ def compute(inv: dict) -> None:
     for p in inv["positions"]:
         if p["type"] == "KbPositionSubposition":
             p["total_sum"] = str(sub_sums.get(p["id"], Decimal(0)))
+    return lines
+
+
+def compute(inv: dict) -> None:
+    """Position totals, tax groups and invoice totals after mwst_type/mwst_is_net and round_factor."""
+    lines = [(p.get("_tax_rate"), amount) for p, amount in position_shares(inv)]
     groups: dict[str, Decimal] = {}
     base_sum = sum((amount for _, amount in lines), Decimal(0))
     taxes: dict[str, Decimal] = {}
@@ -544,8 +552,7 @@ def build_position(spec: dict, ptype: str, inv: dict, existing: dict | None = No
             errors.append("tax_id: This value should not be blank.")
         else:
             p["_tax_rate"] = None
-        if p.get("account_id") is not None and store().get("account", company(), p["account_id"]) is None:
-            errors.append("account_id: This value is not valid.")
+        errors += account_errors(p.get("account_id"))
         unit = store().get("unit", company(), p["unit_id"]) if p.get("unit_id") is not None else None
         if p.get("unit_id") is not None and unit is None:
             errors.append("unit_id: This value is not valid.")
@@ -574,6 +581,26 @@ def build_position(spec: dict, ptype: str, inv: dict, existing: dict | None = No
     if errors:
         raise invalid(*errors)
     return p
+
+
+ACCOUNT_KINDS = {chart.ASSET: "an asset account", chart.LIABILITY: "a liability account"}
+
+
+def account_errors(account_id) -> list[str]:
+    """A position's account (its own or its article's) must exist; by default, as in bexio, it may not
+    be a balance sheet account (setting `allow_balance_sheet_positions`)."""
+    if account_id is None:
+        return []
+    account = store().get("account", company(), account_id)
+    if account is None:
+        return ["account_id: This value is not valid."]
+    kind = ACCOUNT_KINDS.get(account.get("account_type"))
+    if kind and not sb().settings["allow_balance_sheet_positions"]:
+        return [
+            f"account_id: {account['account_no']} {account['name']} is {kind}; positions can only be booked "
+            "to revenue or expense accounts. Book it with a manual entry instead."
+        ]
+    return []
 
 
 def number_positions(inv: dict) -> None:
@@ -810,7 +837,7 @@ def _transition_view(dt: DocType, action: str, allowed: tuple[int, ...], new: in
             if action == "mark_as_sent":
                 _mark_sent(inv, dt)
             elif new is not None:
-                inv["kb_item_status_id"] = new
+                set_status(inv, new, dt)
             save(inv, dt.kind)
         return success()
 
@@ -821,8 +848,16 @@ def _mark_sent(inv: dict, dt: DocType) -> None:
     """Marking a draft as sent issues it (as in bexio's web office); issued documents keep their status."""
     issue = dt.actions.get("issue")
     if issue and inv["kb_item_status_id"] == dt.created:
-        inv["kb_item_status_id"] = issue[1]
+        set_status(inv, issue[1], dt)
     inv["sent"] = True
+
+
+def set_status(inv: dict, new: int, dt: DocType = INVOICE) -> None:
+    """Every status change of a document goes through here: an invoice's bookings follow its status."""
+    old = inv["kb_item_status_id"]
+    inv["kb_item_status_id"] = new
+    if dt is INVOICE:
+        books.on_status(inv, old, new)
 
 
 def send_errors(data: dict) -> list[str]:

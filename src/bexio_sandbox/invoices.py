@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g, request
 
+from . import books
 from .common import (
     ApiError,
     D,
@@ -33,8 +34,8 @@ DRAFT, OPEN, PAID, PARTIAL, CANCELLED = 7, 8, 9, 16, 19
 
 # payments -----------------------------------------------------------------------------------------
 def render_payment(pay: dict, fresh: bool) -> dict:
-    out = dict(pay)
-    raw = out.pop("_raw", None)
+    out = {k: v for k, v in pay.items() if not k.startswith("_")}
+    raw = pay.get("_raw")
     out["value"] = raw if fresh and raw is not None else f6(pay["value"])
     return out
 
@@ -104,6 +105,7 @@ def add_payment(inv: dict, value, raw, date, bank_account_id, payment_service_id
         "_raw": raw,
     }
     inv["payments"].append(pay)
+    books.book_payment(inv, pay)
     _status_after_payments(inv)
     return pay
 
@@ -116,6 +118,7 @@ def payment_delete(id_, pid):
         if pay is None:
             raise not_found()
         inv["payments"].remove(pay)
+        books.unbook_payment(pay)
         _status_after_payments(inv)
         save(inv)
     return success()

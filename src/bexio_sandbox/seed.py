@@ -109,7 +109,7 @@ COUNTRIES = [
 UNITS = [(1, "Stk"), (2, "h"), (3, "Min."), (4, "Landung"), (5, "Pauschal")]
 
 
-def _article(id_, code, name, price, unit, description=""):
+def _article(id_, code, name, price, unit, description, account, tax):
     return {
         "id": id_,
         "user_id": 1,
@@ -127,7 +127,7 @@ def _article(id_, code, name, price, unit, description=""):
         "sale_total": None,
         "currency_id": 1,
         "tax_income_id": None,
-        "tax_id": 14,
+        "tax_id": tax,
         "tax_expense_id": None,
         "unit_id": unit,
         "is_stock": False,
@@ -148,18 +148,26 @@ def _article(id_, code, name, price, unit, description=""):
         "remarks": "",
         "delivery_price": None,
         "article_group_id": None,
-        "account_id": 101,
+        "account_id": account,
         "expense_account_id": None,
     }
 
 
-ARTICLES = [
-    _article(1, "FLZ-HBKFA", "Flugzeit HB-KFA", "4.200000", 3, "Charter pro Minute, Piper PA-28"),
-    _article(2, "FLZ-HBCQP", "Flugzeit HB-CQP", "3.800000", 3, "Charter pro Minute, Cessna 172"),
-    _article(3, "FL", "Fluglehrer", "1.500000", 3, "Fluglehrer pro Minute"),
-    _article(4, "LT-LSZR", "Landetaxe LSZR", "25.000000", 4),
-    _article(5, "VZ", "Vorauszahlung", "0.000000", 5, "Vorauszahlung auf das Flugkonto"),
+# the demo club's fleet and aerodromes (aeroledger.billing.demo): aircraft time 8.1 % on 3400,
+# instruction exempt on 3410, landing fees 8.1 % on 3420, prepaid credit without VAT on the 3090 clearing
+ACC_3400, ACC_3410, ACC_3420, ACC_3090 = 120, 121, 122, 124
+UN81, UEX, UVZ = 14, 29, 30
+MINUTE, LANDING, LUMP_SUM = 3, 4, 5
+ARTICLE_ROWS = [  # intern_code, intern_name, sale_price, unit, description, account, tax
+    ("FLZ-HBCQA", "Flugzeit HB-CQA", "4.200000", MINUTE, "Miete pro Minute, Cessna 172S", ACC_3400, UN81),
+    ("FLZ-HBKGE", "Flugzeit HB-KGE", "3.900000", MINUTE, "Miete pro Minute, Piper PA-28-181", ACC_3400, UN81),
+    ("FLZ-HBKCX", "Flugzeit HB-KCX", "3.100000", MINUTE, "Miete pro Minute, Aquila A211", ACC_3400, UN81),
+    ("FL", "Fluglehrer", "1.600000", MINUTE, "Flugunterricht pro Minute", ACC_3410, UEX),
+    ("LT-LSZF", "Landetaxe LSZF", "18.000000", LANDING, "Birrfeld", ACC_3420, UN81),
+    ("LT-LSZG", "Landetaxe LSZG", "22.500000", LANDING, "Grenchen", ACC_3420, UN81),
+    ("VZ", "Vorauszahlung", "0.000000", LUMP_SUM, "Einzahlung auf das Flugkonto", ACC_3090, UVZ),
 ]
+ARTICLES = [_article(i, *row) for i, row in enumerate(ARTICLE_ROWS, start=1)]
 
 
 def _contact(id_, nr, type_id, name_1, name_2, street, house, postcode, city, mail):

@@ -281,13 +281,13 @@ def test_status_lifecycle_and_payments(api):
 def test_positions_endpoints_and_copy(api):
     inv = invoice(api, mwst_type=1)
     base = f"/2.0/kb_invoice/{inv['id']}"
-    created = api.post(f"{base}/kb_position_article", json={"article_id": 4, "amount": "2"})
+    created = api.post(f"{base}/kb_position_article", json={"article_id": 5, "amount": "2"})
     assert created.status_code == 201
     pos = created.json()
-    assert pos["text"] == "Landetaxe LSZR" and pos["position_total"] == "50"
+    assert pos["text"] == "Landetaxe LSZF" and pos["position_total"] == "36"
     edited = api.post(f"{base}/kb_position_article/{pos['id']}", json={"amount": "3"}).json()
-    assert edited["position_total"] == "75"
-    assert api.get(f"{base}").json()["total"] == "175.000000"
+    assert edited["position_total"] == "54"
+    assert api.get(f"{base}").json()["total"] == "154.000000"
     assert len(api.get(f"{base}/kb_position_article").json()) == 1
     assert api.post(f"{base}/kb_position_text", json={"text": "Hinweis"}).status_code == 201
     assert api.delete(f"{base}/kb_position_article/{pos['id']}").json() == {"success": True}
