@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import sys
 
 from .app import create_app
+from .core import check_redirect_uris
 from .ratelimit import DEFAULT, parse_override
 from .server import make_server
+
+REDIRECT_ENV = "BEXIO_SANDBOX_DEMO_REDIRECT_URIS"
 
 
 def rate_settings(values: list[str]) -> dict:
@@ -44,6 +49,14 @@ def parse(argv: list[str] | None = None) -> tuple[argparse.Namespace, dict]:
     )
     parser.add_argument("--latency-ms", type=int, default=0, help="added latency per request")
     parser.add_argument(
+        "--demo-redirect-uri",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="a further callback the demo client accepts (e.g. http://127.0.0.1:8080/bexio/callback); "
+        f"repeatable; also ${REDIRECT_ENV} (space or comma separated); kept through --db restarts and resets",
+    )
+    parser.add_argument(
         "--allow-balance-sheet-positions",
         action="store_true",
         help="accept invoice positions on asset/liability accounts (bexio refuses them)",
@@ -55,6 +68,12 @@ def parse(argv: list[str] | None = None) -> tuple[argparse.Namespace, dict]:
         parser.error(str(exc))
     if args.allow_balance_sheet_positions:
         settings["allow_balance_sheet_positions"] = True
+    uris = [*re.split(r"[\s,]+", os.environ.get(REDIRECT_ENV, "").strip()), *args.demo_redirect_uri]
+    settings["demo_redirect_uris"] = [u for u in uris if u]
+    try:
+        check_redirect_uris(settings["demo_redirect_uris"])
+    except ValueError as exc:
+        parser.error(str(exc))
     return args, {"latency_ms": args.latency_ms, **settings}
 
 

@@ -107,6 +107,17 @@ KNOWN_SCOPES = {
 ALL_API_SCOPES = sorted(KNOWN_SCOPES - {"additional_company"})
 
 
+def check_redirect_uris(uris) -> list[str]:
+    """Absolute http(s) URLs without a fragment, as Keycloak accepts them for a client."""
+    out = []
+    for uri in uris or ():
+        uri = str(uri).strip()
+        if not re.match(r"^https?://[^/\s#]+(/[^\s#]*)?$", uri):
+            raise ValueError(f"not an absolute http(s) redirect URI: {uri!r}")
+        out.append(uri)
+    return out
+
+
 def expand_scopes(scopes) -> list[str]:
     """Write implies read: `contact_edit` grants `contact_show` too."""
     out = []
@@ -150,8 +161,11 @@ class Fault:
 
 
 class Sandbox:
-    def __init__(self, db: str = ":memory:", **settings):
+    def __init__(self, db: str = ":memory:", demo_redirect_uris=(), **settings):
+        """`demo_redirect_uris`: callbacks the demo client accepts besides 127.0.0.1:8000 and localhost:8000
+        (e.g. the app's `AEROLEDGER_BASE_URL` + /bexio/callback); kept through resets."""
         self.store = Store(db)
+        self.demo_redirect_uris = check_redirect_uris(demo_redirect_uris)
         self.settings = copy.deepcopy(DEFAULT_SETTINGS)
         self.update_settings({k: v for k, v in settings.items() if v is not None})
         self.defaults = copy.deepcopy(self.settings)
@@ -168,6 +182,9 @@ class Sandbox:
             self._load_key()
             if not self.store.kv_get("seeded"):
                 self._seed()
+            else:  # a kept --db: the callbacks it knows stay, the ones given now are added
+                known = (self.client(seed.DEMO_CLIENT_ID) or {}).get("redirect_uris", [])
+                self._register_demo_client(known)
 
     # setup -------------------------------------------------------------------------------------
     def _load_key(self) -> None:
@@ -184,7 +201,11 @@ class Sandbox:
 
     def _seed(self) -> None:
         seed.seed_all(self.store)
-        self.register_client(seed.DEMO_CLIENT_ID, seed.DEMO_CLIENT_SECRET, seed.DEMO_REDIRECT_URIS)
+        self._register_demo_client()
+
+    def _register_demo_client(self, known=()) -> None:
+        uris = list(dict.fromkeys([*seed.DEMO_REDIRECT_URIS, *known, *self.demo_redirect_uris]))
+        self.register_client(seed.DEMO_CLIENT_ID, seed.DEMO_CLIENT_SECRET, uris)
 
     def reset(self) -> None:
         with self.store.tx():
