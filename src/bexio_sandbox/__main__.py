@@ -8,8 +8,8 @@ import re
 import sys
 
 from .app import create_app
-from .core import check_redirect_uris
 from .ratelimit import DEFAULT, parse_override
+from .realm import check_redirect_uris
 from .server import make_server
 
 REDIRECT_ENV = "BEXIO_SANDBOX_DEMO_REDIRECT_URIS"

@@ -1,68 +1,29 @@
-"""Accounting master data as bexio documents it: account groups (2.0), calendar years, business years
-and VAT periods (3.0, scope `accounting`). The data is seeded by chart.py."""
+"""Calendar years with behaviour of their own: search (dates compare as datetimes, as documented) and
+create (the year and any before it that are missing, with the latest year's settings, and their
+business years). Account groups, business years, VAT periods and the plain list/show of calendar
+years are declared in resources.py; the data is seeded by chart.py (scope `accounting`)."""
 
 from __future__ import annotations
-
-from datetime import datetime
 
 from flask import Blueprint
 
 from . import chart
-from .common import ZURICH, company, invalid, json_body, not_found, order, paginate, respond, sb, search
+from .clock import now_v3, this_year
+from .context import company, store
+from .listing import order, paginate, search
+from .responses import invalid, json_body, respond
 
 bp = Blueprint("accounting", __name__)
 
 
 def _all(kind: str) -> list[dict]:
-    return sb().store.all(kind, company())
-
-
-def _one(kind: str, id_) -> dict:
-    doc = sb().store.get(kind, company(), id_)
-    if doc is None:
-        raise not_found()
-    return doc
-
-
-@bp.get("/2.0/account_groups")
-def account_groups():
-    return respond(paginate(_all("account_group")))
-
-
-@bp.get("/3.0/accounting/business_years")
-def business_years():
-    return respond(paginate(_all("business_year")))
-
-
-@bp.get("/3.0/accounting/business_years/<int:id_>")
-def business_year(id_):
-    return respond(_one("business_year", id_))
-
-
-@bp.get("/3.0/accounting/vat_periods")
-def vat_periods():
-    return respond(paginate(_all("vat_period")))
-
-
-@bp.get("/3.0/accounting/vat_periods/<int:id_>")
-def vat_period(id_):
-    return respond(_one("vat_period", id_))
+    return store().all(kind, company())
 
 
 # calendar years ---------------------------------------------------------------------------------------
 CALENDAR_SEARCH = ("start", "end", "is_vat_subject", "vat_accounting_method", "vat_accounting_type")
 VAT_METHODS = ("effective", "net_tax")
 VAT_TYPES = ("agreed", "collected")
-
-
-@bp.get("/3.0/accounting/calendar_years")
-def calendar_years():
-    return respond(paginate(_all("calendar_year")))
-
-
-@bp.get("/3.0/accounting/calendar_years/<int:id_>")
-def calendar_year(id_):
-    return respond(_one("calendar_year", id_))
 
 
 @bp.post("/3.0/accounting/calendar_years/search")
@@ -84,8 +45,7 @@ def calendar_year_create():
     if not text.isdigit():
         raise invalid("year: This value should not be blank.")
     year = int(text)
-    this_year = datetime.now(ZURICH).year
-    if year <= 2016 or year > this_year + 10:
+    if year <= 2016 or year > this_year() + 10:
         raise invalid("year: Years from 2017 up to ten years ahead can be created.")
     settings = {
         k: data[k] for k in ("is_vat_subject", "vat_accounting_method", "vat_accounting_type") if k in data
@@ -96,8 +56,7 @@ def calendar_year_create():
         raise invalid("vat_accounting_method: The value you selected is not a valid choice.")
     if settings.get("vat_accounting_type", VAT_TYPES[0]) not in VAT_TYPES:
         raise invalid("vat_accounting_type: The value you selected is not a valid choice.")
-    store = sb().store
-    with store.tx():
+    with store().tx():
         existing = _all("calendar_year")
         have = {int(y["start"][:4]) for y in existing}
         if year in have:
@@ -111,11 +70,11 @@ def calendar_year_create():
         for y in range(first, year + 1):
             if y in have:
                 continue
-            id_ = store.next_id("calendar_year", company())
-            stamp = datetime.now(ZURICH).isoformat(timespec="seconds")
+            id_ = store().next_id("calendar_year", company())
+            stamp = now_v3()
             doc = {**chart.calendar_year(id_, y), **settings, "created_at": stamp, "updated_at": stamp}
-            store.put("calendar_year", company(), id_, doc)
-            business = chart.business_year(store.next_id("business_year", company()), y)
-            store.put("business_year", company(), business["id"], business)
+            store().put("calendar_year", company(), id_, doc)
+            business = chart.business_year(store().next_id("business_year", company()), y)
+            store().put("business_year", company(), business["id"], business)
             created.append(doc)
     return respond(created, 201)

@@ -21,7 +21,10 @@ import uuid
 from decimal import ROUND_HALF_UP, Decimal
 
 from . import chart, journal
-from .common import D, company, sb, today
+from .clock import today
+from .context import company, store
+from .decimals import to_decimal
+from .document_maths import position_shares
 
 CENT = Decimal("0.01")
 
@@ -32,16 +35,17 @@ def _cents(value: Decimal) -> Decimal:
 
 def invoice_lines(inv: dict) -> list[tuple[int, int, Decimal, str]]:
     """(debit, credit, amount, description) of an invoice's bookings; debit is always the debtors."""
-    from .documents import position_shares
-
-    store = sb().store
     nr = inv["document_nr"]
     out = []
     booked = Decimal(0)
     for p, share in position_shares(inv):
         amount = _cents(share)
         account = p.get("account_id") or chart.DEFAULT_REVENUE
-        rate = D(p["_tax_rate"]) if inv["mwst_type"] == 0 and p.get("_tax_rate") is not None else Decimal(0)
+        rate = (
+            to_decimal(p["_tax_rate"])
+            if inv["mwst_type"] == 0 and p.get("_tax_rate") is not None
+            else Decimal(0)
+        )
         if rate and inv["mwst_is_net"]:
             net, vat = amount, _cents(amount * rate / 100)
         elif rate:
@@ -52,10 +56,10 @@ def invoice_lines(inv: dict) -> list[tuple[int, int, Decimal, str]]:
         text = (p.get("text") or "").splitlines()[0][:200] if p.get("text") else ""
         out.append((chart.DEBTORS, account, net, f"{nr} {text}".strip()))
         if vat:
-            tax = store.get("tax", company(), p["tax_id"]) or {"account_id": 105, "code": ""}
+            tax = store().get("tax", company(), p["tax_id"]) or {"account_id": 105, "code": ""}
             out.append((chart.DEBTORS, tax["account_id"], vat, f"{nr} MWST {tax['code']} {rate:f}%"))
         booked += net + vat
-    rest = D(inv["total"]) - booked
+    rest = to_decimal(inv["total"]) - booked
     if rest:
         out.append((chart.DEBTORS, chart.ROUNDING, rest, f"{nr} Rundungsdifferenz"))
     return out
@@ -91,13 +95,13 @@ def on_status(inv: dict, old: int, new: int) -> None:
 
 
 def book_payment(inv: dict, pay: dict) -> None:
-    bank = sb().store.get("bank_account", company(), pay.get("bank_account_id") or 1) or {}
+    bank = store().get("bank_account", company(), pay.get("bank_account_id") or 1) or {}
     pay.setdefault("_uuid", str(uuid.uuid4()))
     line = journal.book(
         pay["date"],
         bank.get("account_id") or chart.BANK,
         chart.DEBTORS,
-        D(pay["value"]),
+        to_decimal(pay["value"]),
         f"{inv['document_nr']} Zahlungseingang",
         ref=("KbClientAccountEntry", pay["id"], pay["_uuid"]),
         currency_id=inv["currency_id"],

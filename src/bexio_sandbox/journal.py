@@ -16,14 +16,19 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from datetime import datetime
 from decimal import Decimal
 
 from flask import Blueprint, request
 
-from .common import ZURICH, ApiError, D, company, paginate, respond, sb
+from .clock import midnight
+from .context import company, store
+from .decimals import json_number, to_decimal
+from .listing import paginate
+from .responses import ApiError, respond
+from .scopes import claim
 
 bp = Blueprint("journal", __name__)
+claim("/3.0/accounting", "accounting")  # the journal, manual entries and the years
 
 KIND = "journal"
 BASE_CURRENCY = 1  # CHF
@@ -49,9 +54,8 @@ def book(
     if amount < 0:
         debit, credit, amount = credit, debit, -amount
     ref_class, ref_id, ref_uuid = ref
-    store = sb().store
     line = {
-        "id": store.next_id(KIND, company()),
+        "id": store().next_id(KIND, company()),
         "ref_id": ref_id,
         "ref_uuid": ref_uuid,
         "ref_class": ref_class,
@@ -63,27 +67,26 @@ def book(
         "currency_id": currency_id,
         "currency_factor": str(currency_factor),
     }
-    store.put(KIND, company(), line["id"], line)
+    store().put(KIND, company(), line["id"], line)
     return line["id"]
 
 
 def reverse(ids: list[int], date: str | None = None) -> list[int]:
     """Reversing lines for `ids` (on `date`, or each on the reversed line's own date)."""
-    store = sb().store
     out = []
     for id_ in ids:
-        line = store.get(KIND, company(), id_)
+        line = store().get(KIND, company(), id_)
         if line is None:
             continue
         new = book(
             date or line["date"],
             line["credit_account_id"],
             line["debit_account_id"],
-            D(line["amount"]),
+            to_decimal(line["amount"]),
             f"Storno: {line['description']}",
             ref=(line["ref_class"], line["ref_id"], line["ref_uuid"]),
             currency_id=line["currency_id"],
-            currency_factor=D(line["currency_factor"]),
+            currency_factor=to_decimal(line["currency_factor"]),
         )
         out.append(new)
     return out
@@ -91,50 +94,39 @@ def reverse(ids: list[int], date: str | None = None) -> list[int]:
 
 def remove(ids: list[int]) -> None:
     for id_ in ids:
-        sb().store.delete(KIND, company(), id_)
+        store().delete(KIND, company(), id_)
 
 
 def lines() -> list[dict]:
     """Every line of the company, by date then id."""
-    return sorted(sb().store.all(KIND, company()), key=lambda line: (line["date"], line["id"]))
-
-
-def number(value) -> int | float:
-    """A decimal as a JSON number (bexio's v3 numbers), exact for the amounts booked here."""
-    d = D(value)
-    return int(d) if d == d.to_integral_value() else float(d)
-
-
-def journal_date(day: str) -> str:
-    """ "2026-11-30" -> "2026-11-30T00:00:00+01:00" (midnight in Zurich, as the docs show it)."""
-    return datetime.fromisoformat(day).replace(tzinfo=ZURICH).isoformat()
+    return sorted(store().all(KIND, company()), key=lambda line: (line["date"], line["id"]))
 
 
 def render(line: dict) -> dict:
-    amount = D(line["amount"])
-    factor = D(line["currency_factor"])
+    amount = to_decimal(line["amount"])
+    factor = to_decimal(line["currency_factor"])
     return {
         "id": line["id"],
         "ref_id": line["ref_id"],
         "ref_uuid": line["ref_uuid"],
         "ref_class": line["ref_class"],
-        "date": journal_date(line["date"]),
+        "date": midnight(line["date"]),
         "debit_account_id": line["debit_account_id"],
         "credit_account_id": line["credit_account_id"],
         "description": line["description"],
-        "amount": number(amount),
+        "amount": json_number(amount),
         "currency_id": line["currency_id"],
-        "currency_factor": number(factor),
+        "currency_factor": json_number(factor),
         "base_currency_id": BASE_CURRENCY,
-        "base_currency_amount": number((amount * factor).quantize(Decimal("0.01"))),
+        "base_currency_amount": json_number((amount * factor).quantize(Decimal("0.01"))),
     }
 
 
 def balances() -> dict[int, tuple[Decimal, Decimal]]:
     """account id -> (debit total, credit total) in the base currency."""
     totals: dict[int, list] = defaultdict(lambda: [Decimal(0), Decimal(0)])
-    for line in sb().store.all(KIND, company()):
-        amount = D(line["amount"]) * D(line["currency_factor"])
+    for line in store().all(KIND, company()):
+        amount = to_decimal(line["amount"]) * to_decimal(line["currency_factor"])
         if line["debit_account_id"] is not None:
             totals[line["debit_account_id"]][0] += amount
         if line["credit_account_id"] is not None:
@@ -157,6 +149,6 @@ def journal():
     if end:
         found = [line for line in found if line["date"] <= end]
     if uuid:
-        ids = {a["id"] for a in sb().store.all("account", company()) if a.get("uuid") == uuid.lower()}
+        ids = {a["id"] for a in store().all("account", company()) if a.get("uuid") == uuid.lower()}
         found = [line for line in found if {line["debit_account_id"], line["credit_account_id"]} & ids]
     return respond([render(line) for line in paginate(found)])

@@ -19,10 +19,13 @@ import re
 from datetime import date as Date
 from decimal import ROUND_HALF_UP, Decimal
 
-from flask import Blueprint, g
+from flask import Blueprint
 
 from . import journal
-from .common import ApiError, D, company, dec, invalid, json_body, not_found, paginate, respond, sb, success
+from .context import company, get_or_404, store, user_id
+from .decimals import json_number, parse_decimal, to_decimal
+from .listing import paginate
+from .responses import ApiError, invalid, json_body, respond, success
 
 bp = Blueprint("manual_entries", __name__)
 
@@ -34,7 +37,7 @@ CLOSED = ("closed", "locked")
 
 
 def business_year_status(day: str) -> str | None:
-    for year in sb().store.all("business_year", company()):
+    for year in store().all("business_year", company()):
         if year["start"] <= day <= year["end"]:
             return year["status"]
     return None
@@ -55,9 +58,8 @@ def _line(raw, n: int, entry_type: str, errors: list[str]) -> dict:
     where = f"entries[{n}]"
     if not isinstance(raw, dict):
         raise invalid(f"{where}: Each entry must be an object.")
-    store = sb().store
-    amount, _ = dec(raw.get("amount"), f"{where}.amount", required=True)
-    factor, _ = dec(raw.get("currency_factor"), f"{where}.currency_factor", default="1")
+    amount, _ = parse_decimal(raw.get("amount"), f"{where}.amount", required=True)
+    factor, _ = parse_decimal(raw.get("currency_factor"), f"{where}.currency_factor", default="1")
     line = {
         "id": raw.get("id"),
         "debit_account_id": raw.get("debit_account_id"),
@@ -83,13 +85,13 @@ def _line(raw, n: int, entry_type: str, errors: list[str]) -> dict:
     if len(sides) == 2 and line["debit_account_id"] == line["credit_account_id"]:
         errors.append(f"{where}.credit_account_id: Debit and credit account must differ.")
     for side in sides:
-        account = store.get("account", company(), line[f"{side}_account_id"])
+        account = store().get("account", company(), line[f"{side}_account_id"])
         if account is None or not account.get("is_active", True):
             errors.append(f"{where}.{side}_account_id: This value is not valid.")
-    if store.get("currency", company(), line["currency_id"]) is None:
+    if store().get("currency", company(), line["currency_id"]) is None:
         errors.append(f"{where}.currency_id: This value is not valid.")
     if line["tax_id"] is not None:
-        tax = store.get("tax", company(), line["tax_id"])
+        tax = store().get("tax", company(), line["tax_id"])
         if tax is None or not tax["is_active"]:
             errors.append(f"{where}.tax_id: This value is not valid.")
         elif line["tax_account_id"] is not None and line["tax_account_id"] not in (
@@ -149,8 +151,8 @@ def validate(data: dict) -> dict:
 def journal_lines(line: dict) -> list[tuple[int | None, int | None, Decimal]]:
     """(debit, credit, amount) the journal gets for one line: net and VAT split on the taxed side."""
     debit, credit, gross = line["debit_account_id"], line["credit_account_id"], line["amount"]
-    tax = sb().store.get("tax", company(), line["tax_id"]) if line["tax_id"] is not None else None
-    rate = D(tax["value"]) if tax else Decimal(0)
+    tax = store().get("tax", company(), line["tax_id"]) if line["tax_id"] is not None else None
+    rate = to_decimal(tax["value"]) if tax else Decimal(0)
     if not rate:
         return [(debit, credit, gross)]
     vat = (gross * rate / (100 + rate)).quantize(Decimal("0.01"), ROUND_HALF_UP)
@@ -177,31 +179,30 @@ def _post(entry: dict) -> None:
     entry["_journal"] = [i for i in ids if i is not None]
 
 
-def _store(entry: dict, user_id: int, previous: dict | None = None) -> dict:
+def _store(entry: dict, by_user: int, previous: dict | None = None) -> dict:
     """Number the lines (keeping the ids of lines the update names), post to the journal, save."""
-    store = sb().store
     known = {x["id"]: x for x in (previous or {}).get("entries", ())}
     for line in entry["entries"]:
         old = known.get(line["id"])
         if old is None:
-            line["id"] = store.next_id("manual_entry_line", company())
-        line["created_by_user_id"] = old["created_by_user_id"] if old else user_id
-        line["edited_by_user_id"] = user_id
-    entry["created_by_user_id"] = previous["created_by_user_id"] if previous else user_id
-    entry["edited_by_user_id"] = user_id
+            line["id"] = store().next_id("manual_entry_line", company())
+        line["created_by_user_id"] = old["created_by_user_id"] if old else by_user
+        line["edited_by_user_id"] = by_user
+    entry["created_by_user_id"] = previous["created_by_user_id"] if previous else by_user
+    entry["edited_by_user_id"] = by_user
     if previous:
         journal.remove(previous.get("_journal", []))
     _post(entry)
     for line in entry["entries"]:  # stored as decimal strings
         line["amount"], line["currency_factor"] = str(line["amount"]), str(line["currency_factor"])
-    return store.put(KIND, company(), entry["id"], entry)
+    return store().put(KIND, company(), entry["id"], entry)
 
 
-def create_entry(data: dict, user_id: int) -> dict:
+def create_entry(data: dict, by_user: int) -> dict:
     """Validate, store and post a new manual entry (API and office; inside the caller's transaction)."""
     entry = validate(data)
-    entry["id"] = sb().store.next_id(KIND, company())
-    return _store(entry, user_id)
+    entry["id"] = store().next_id(KIND, company())
+    return _store(entry, by_user)
 
 
 def render(entry: dict) -> dict:
@@ -222,12 +223,12 @@ def render(entry: dict) -> dict:
                 "tax_id": x["tax_id"],
                 "tax_account_id": x["tax_account_id"],
                 "description": x["description"],
-                "amount": journal.number(x["amount"]),
+                "amount": json_number(x["amount"]),
                 "currency_id": x["currency_id"],
                 "base_currency_id": journal.BASE_CURRENCY,
-                "currency_factor": journal.number(x["currency_factor"]),
-                "base_currency_amount": journal.number(
-                    (D(x["amount"]) * D(x["currency_factor"])).quantize(Decimal("0.01"))
+                "currency_factor": json_number(x["currency_factor"]),
+                "base_currency_amount": json_number(
+                    (to_decimal(x["amount"]) * to_decimal(x["currency_factor"])).quantize(Decimal("0.01"))
                 ),
                 "created_by_user_id": x["created_by_user_id"],
                 "edited_by_user_id": x["edited_by_user_id"],
@@ -240,10 +241,7 @@ def render(entry: dict) -> dict:
 
 
 def _entry(id_) -> dict:
-    entry = sb().store.get(KIND, company(), id_)
-    if entry is None:
-        raise not_found()
-    return entry
+    return get_or_404(KIND, id_)
 
 
 def _unlocked(entry: dict) -> dict:
@@ -264,37 +262,37 @@ def next_reference(entries: list[dict]) -> str:
 
 @bp.get(BASE)
 def entry_list():
-    return respond([render(e) for e in paginate(sb().store.all(KIND, company()))])
+    return respond([render(e) for e in paginate(store().all(KIND, company()))])
 
 
 @bp.post(BASE)
 def entry_create():
     data = json_body()
-    with sb().store.tx():
-        entry = create_entry(data, g.claims["user_id"])
+    with store().tx():
+        entry = create_entry(data, user_id())
     return respond(render(entry), 201)
 
 
 @bp.put(f"{BASE}/<int:id_>")
 def entry_update(id_):
     data = json_body()
-    with sb().store.tx():
+    with store().tx():
         previous = _unlocked(_entry(id_))
         entry = validate({"type": previous["type"], **data})
         entry["id"] = id_
-        entry = _store(entry, g.claims["user_id"], previous)
+        entry = _store(entry, user_id(), previous)
     return respond(render(entry))
 
 
 @bp.delete(f"{BASE}/<int:id_>")
 def entry_delete(id_):
-    with sb().store.tx():
+    with store().tx():
         entry = _unlocked(_entry(id_))
         journal.remove(entry.get("_journal", []))
-        sb().store.delete(KIND, company(), id_)
+        store().delete(KIND, company(), id_)
     return success()
 
 
 @bp.get(f"{BASE}/next_ref_nr")
 def next_ref_nr():
-    return respond({"next_ref_nr": next_reference(sb().store.all(KIND, company()))})
+    return respond({"next_ref_nr": next_reference(store().all(KIND, company()))})

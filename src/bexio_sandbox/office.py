@@ -9,8 +9,12 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, redirect, request
 
-from . import journal, manual_entries, seed
-from .common import ApiError, dec, f6, sb, today
+from . import journal, manual_entries, payments, seed
+from .clock import today
+from .context import sandbox
+from .decimals import fixed6, parse_decimal
+from .documents import save, set_status
+from .responses import ApiError
 
 bp = Blueprint("office", __name__, url_prefix="/_sandbox/office")
 
@@ -46,7 +50,7 @@ def _company() -> str:
 @bp.get("/")
 def office():
     company = _company()
-    store = sb().store
+    store = sandbox().store
     tabs = " | ".join(
         f'<a href="?company={c}">{html.escape(i["name"])}</a>' for c, i in seed.COMPANIES.items()
     )
@@ -69,15 +73,15 @@ def office():
             actions.append(f'<form method="post" action="{base}/cancel"><button>Stornieren</button></form>')
             actions.append(
                 f'<form method="post" action="{base}/payment"><input name="value" size="8" '
-                f'value="{f6(inv["total_remaining_payments"])[:-4]}"><input type="date" name="date" '
+                f'value="{fixed6(inv["total_remaining_payments"])[:-4]}"><input type="date" name="date" '
                 f'value="{today()}"><button>Zahlung erfassen</button></form>'
             )
         body.append(
             f'<tr><td><a href="{base}">{html.escape(inv["document_nr"])}</a></td>'
             f"<td>{html.escape((inv['contact_address'] or '').split(chr(10))[0])}</td>"
             f"<td>{html.escape(inv.get('title') or '')}</td><td>{STATUS.get(status, status)}</td>"
-            f'<td class="num">{f6(inv["total"])[:-4]}</td>'
-            f'<td class="num">{f6(inv["total_remaining_payments"])[:-4]}</td>'
+            f'<td class="num">{fixed6(inv["total"])[:-4]}</td>'
+            f'<td class="num">{fixed6(inv["total_remaining_payments"])[:-4]}</td>'
             f"<td>{' '.join(actions)}</td></tr>"
         )
     body.append(
@@ -111,7 +115,7 @@ def _chf(value) -> str:
 
 def books_section(company: str, show_all: bool = False) -> str:
     """Account balances, the journal (newest last) and a form for a manual single entry."""
-    accounts = {a["id"]: a for a in sb().store.all("account", company)}
+    accounts = {a["id"]: a for a in sandbox().store.all("account", company)}
 
     def name(account_id) -> str:
         acc = accounts.get(account_id)
@@ -158,7 +162,7 @@ def books_section(company: str, show_all: bool = False) -> str:
     )
     taxes = "".join(
         f'<option value="{t["id"]}">{html.escape(t["display_name"])}</option>'
-        for t in sb().store.all("tax", company)
+        for t in sandbox().store.all("tax", company)
         if t["is_active"] and t["type"] == "sales_tax"
     )
     out.append(
@@ -204,8 +208,8 @@ def manual_entry(company):
     }
     target = f"/_sandbox/office/?company={company}"
     try:
-        with sb().store.tx():
-            manual_entries.create_entry(data, user_id=1)
+        with sandbox().store.tx():
+            manual_entries.create_entry(data, by_user=1)
     except ApiError as exc:
         return redirect(target + "&msg=" + quote("; ".join(exc.errors or [exc.message])) + "#buchen", 303)
     return redirect(target + "#journal", 303)
@@ -219,22 +223,24 @@ OFFER_STATUS = {1: "Entwurf", 2: "Offen", 3: "Bestätigt", 4: "Abgelehnt"}
 def invoice_detail(doc, company, id_):
     """The page a sent document's `network_link` points to (invoices with their payments, quotes)."""
     request.environ["sandbox.company"] = company
-    inv = sb().store.get(f"kb_{doc}", company, id_) if company in seed.COMPANIES else None
+    inv = sandbox().store.get(f"kb_{doc}", company, id_) if company in seed.COMPANIES else None
     if inv is None:
         return _page("Nicht gefunden", "<p>Dieses Dokument gibt es nicht.</p>")
     rows = "".join(
         f"<tr><td>{html.escape(p.get('pos') or '')}</td><td>{html.escape(p.get('text') or '')}</td>"
-        f'<td class="num">{f6(p["amount"]) if "amount" in p else ""}</td>'
-        f'<td class="num">{f6(p["position_total"]) if "position_total" in p else ""}</td></tr>'
+        f'<td class="num">{fixed6(p["amount"]) if "amount" in p else ""}</td>'
+        f'<td class="num">{fixed6(p["position_total"]) if "position_total" in p else ""}</td></tr>'
         for p in inv["positions"]
     )
-    pays = "".join(f"<li>{html.escape(p['date'])}: {f6(p['value'])}</li>" for p in inv.get("payments", ()))
+    pays = "".join(
+        f"<li>{html.escape(p['date'])}: {fixed6(p['value'])}</li>" for p in inv.get("payments", ())
+    )
     if doc == "invoice":
-        state = f"{STATUS.get(inv['kb_item_status_id'])}; Total {f6(inv['total'])}; "
-        state += f"offen {f6(inv['total_remaining_payments'])}"
+        state = f"{STATUS.get(inv['kb_item_status_id'])}; Total {fixed6(inv['total'])}; "
+        state += f"offen {fixed6(inv['total_remaining_payments'])}"
         payments = f"<h2>Zahlungen</h2><ul>{pays}</ul>"
     else:
-        state, payments = f"{OFFER_STATUS.get(inv['kb_item_status_id'])}; Total {f6(inv['total'])}", ""
+        state, payments = f"{OFFER_STATUS.get(inv['kb_item_status_id'])}; Total {fixed6(inv['total'])}", ""
     body = (
         f"<p>{html.escape(inv['contact_address']).replace(chr(10), '<br>')}</p>"
         f"<p>Status: {state}</p><table><tr><th>Pos</th><th>Text</th>"
@@ -245,10 +251,8 @@ def invoice_detail(doc, company, id_):
 
 
 def _act(company: str, id_: int, action: str) -> str | None:
-    from . import documents, invoices
-
     request.environ["sandbox.company"] = company
-    store = sb().store
+    store = sandbox().store
     with store.tx():
         inv = store.get("kb_invoice", company, id_)
         if inv is None:
@@ -257,22 +261,22 @@ def _act(company: str, id_: int, action: str) -> str | None:
         if action == "issue":
             if status != 7:
                 return "Nur Entwürfe können ausgestellt werden"
-            documents.set_status(inv, 8)
+            set_status(inv, 8)
         elif action == "cancel":
             if status not in (8, 16, 31):
                 return "Nur offene Rechnungen können storniert werden"
-            documents.set_status(inv, 19)
+            set_status(inv, 19)
         elif action == "payment":
             if status not in (8, 16, 31):
                 return "Zahlungen nur auf offenen Rechnungen"
             try:
-                value, raw = dec(request.form.get("value"), "value", required=True)
+                value, raw = parse_decimal(request.form.get("value"), "value", required=True)
             except Exception:  # noqa: BLE001 (ApiError: show the message on the page)
                 return "Ungültiger Betrag"
             if value <= 0:
                 return "Ungültiger Betrag"
-            invoices.add_payment(inv, value, raw, request.form.get("date") or today(), 1)
-        invoices.save(inv)
+            payments.add_payment(inv, value, raw, request.form.get("date") or today(), 1)
+        save(inv)
     return None
 
 

@@ -304,10 +304,32 @@ def seed_company(store, company: str) -> None:
     store.kv_set(f"seq:contact_nr:{company}", len(contacts))
 
 
-def seed_all(store) -> None:
-    from .extra import seed_extra
+# small lists bexio serves as they are (resources.py declares them)
+LOOKUPS = {
+    "contact_branch": ["Luftfahrt", "Ausbildung", "Handel", "Dienstleistungen"],
+    "communication_kind": ["Telefon", "E-Mail", "Brief"],
+    "todo_priority": ["Tief", "Normal", "Hoch"],
+    "todo_status": ["Offen", "In Arbeit", "Erledigt"],
+    "timesheet_status": ["Offen", "Abgerechnet"],
+    "pr_project_state": ["Offen", "Aktiv", "Archiviert"],
+    "pr_project_type": ["Intern", "Kundenprojekt"],
+}
+DOCUMENT_SETTINGS = [
+    {"id": 1, "kb_item_class": "KbInvoice", "default_time_period_in_days": 30},
+    {"id": 2, "kb_item_class": "KbOffer", "default_time_period_in_days": 30},
+]
 
+
+def seed_lookups(store, company: str) -> None:
+    for kind, names in LOOKUPS.items():
+        for i, name in enumerate(names, start=1):
+            store.put(kind, company, i, {"id": i, "name": name})
+    for setting in DOCUMENT_SETTINGS:
+        store.put("kb_item_setting", company, setting["id"], setting)
+
+
+def seed_all(store) -> None:
     for company in COMPANIES:
         seed_company(store, company)
-        seed_extra(store, company)
+        seed_lookups(store, company)
     store.kv_set("seeded", True)
