@@ -74,7 +74,7 @@ SEARCH = (
     "is_valid_to",
     "updated_at",
 )
-ORDER = ("id", "total", "total_net", "total_gross", "updated_at", "document_nr", "is_valid_from")
+ORDER_BY = ("id", "total", "total_net", "total_gross", "updated_at", "document_nr", "is_valid_from")
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from flask import Blueprint, request
 
 from .clock import today
 from .context import company, store
-from .doctypes import DELIVERY, INVOICE, OFFER, ORDER, ORDER_DOC, DocType
+from .doctypes import DELIVERY, INVOICE, OFFER, ORDER_BY, ORDER_DOC, DocType
 from .documents import (
     apply_fields,
     load,
@@ -42,11 +42,11 @@ def document_routes(dt: DocType, *, writable=True) -> None:
         bp.add_url_rule(base + rule, f"{kind}_{name}", view, methods=[method])
 
     def do_list():
-        items = order(store().all(kind, company()), ORDER)
+        items = order(store().all(kind, company()), ORDER_BY)
         return respond([render(i, positions=False, dt=dt) for i in paginate(items)])
 
     def do_search():
-        found = order(search(store().all(kind, company()), dt.search_fields), ORDER)
+        found = order(search(store().all(kind, company()), dt.search_fields), ORDER_BY)
         return respond([render(i, positions=False, dt=dt) for i in paginate(found)])
 
     def do_show(id_):
@@ -178,7 +178,7 @@ def convert_view(src_dt: DocType, target: DocType, mark: tuple[tuple[int, ...], 
                 positions = copied_positions(src)
             doc = new_document(fields, target, positions=positions)
             if mark and src["kb_item_status_id"] in mark[0]:
-                src["kb_item_status_id"] = mark[1]
+                set_status(src, mark[1], src_dt)
                 save(src, src_dt.kind)
         return respond(render(doc, "copy", dt=target), 201, etag=True)
 

@@ -17,7 +17,7 @@ from .responses import ApiError, invalid, json_body, not_found, respond, success
 
 bp = Blueprint("payments", __name__)
 
-DRAFT, OPEN, PAID, PARTIAL, CANCELLED = 7, 8, 9, 16, 19
+OPEN, PAID, PARTIAL = 8, 9, 16  # kb_item_status_id
 
 
 def render_payment(pay: dict, fresh: bool) -> dict:
