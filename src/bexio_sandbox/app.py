@@ -9,7 +9,27 @@ from http import HTTPStatus
 
 from flask import Flask
 
-from .core import Sandbox
+from . import (
+    accounting,
+    articles,
+    comments,
+    contacts,
+    control,
+    document_routes,
+    guard,
+    journal,
+    login,
+    manual_entries,
+    masterdata,
+    oauth,
+    office,
+    payments,
+    position_routes,
+    reminders,
+    resources,
+)
+from .operations import Operations
+from .state import Sandbox
 
 NOT_LOGGED = ("/favicon.ico",)
 
@@ -99,7 +119,7 @@ class SandboxApp:
         return fault_response(int(arg), environ, fault, start_response)
 
     def __call__(self, environ, start_response):
-        sb = self.sandbox
+        sandbox = self.sandbox
         t0 = time.perf_counter()
         method = environ.get("REQUEST_METHOD", "GET")
         path = environ.get("PATH_INFO", "/")
@@ -119,13 +139,13 @@ class SandboxApp:
                 entry["grant_type"] = environ["sandbox.grant_type"]
             if fault:
                 entry["fault"] = fault
-            sb.log_request(entry)
+            sandbox.log_request(entry)
 
         if not control:
-            latency = sb.settings["latency_ms"]
+            latency = sandbox.settings["latency_ms"]
             if latency:
                 time.sleep(latency / 1000)
-            fault = sb.match_fault(method, path, "before")
+            fault = sandbox.faults.match(method, path, "before")
             if fault is not None:
                 try:
                     result = self._effect_before(fault, environ, start_response)
@@ -144,7 +164,7 @@ class SandboxApp:
         body = b"".join(self.flask(environ, capture))
         status_code = int(captured["status"].split()[0])
         if not control:
-            fault = sb.match_fault(method, path, "after_commit")
+            fault = sandbox.faults.match(method, path, "after_commit")
             if fault is not None:
                 kind, _, arg = fault.effect.partition(":")
                 if kind == "delay":
@@ -163,7 +183,6 @@ class SandboxApp:
 
 
 def create_flask(sandbox: Sandbox) -> Flask:
-    from . import api, auth, control, office
 
     app = Flask("bexio_sandbox")
     app.config["SANDBOX"] = sandbox
@@ -171,10 +190,25 @@ def create_flask(sandbox: Sandbox) -> Flask:
     app.json.sort_keys = False
     app.json.ensure_ascii = False
     app.url_map.strict_slashes = False
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(control.bp)
-    app.register_blueprint(office.bp)
-    api.register(app)
+    for module in (oauth, login, control, office):
+        app.register_blueprint(module.bp)
+    guard.install(app)
+    for module in (
+        resources,
+        contacts,
+        articles,
+        masterdata,
+        accounting,
+        document_routes,
+        position_routes,
+        comments,
+        payments,
+        reminders,
+        journal,
+        manual_entries,
+    ):
+        app.register_blueprint(module.bp)
+    app.config["OPERATIONS"] = Operations(app.url_map)  # after every route exists
     return app
 
 

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import re
 
 from flask import Blueprint, current_app, jsonify, request
 
 from . import seed
-from .core import ALL_API_SCOPES, expand_scopes
+from .context import sandbox
+from .scopes import ALL_API_SCOPES, expand_scopes
 
 bp = Blueprint("control", __name__, url_prefix="/_sandbox")
-
-OPS_FILE = seed.DATA / "operations.json"
-
-
-def sb():
-    return current_app.config["SANDBOX"]
 
 
 @bp.after_request
@@ -54,7 +48,7 @@ def index():
 
 @bp.post("/reset")
 def reset():
-    sb().reset()
+    sandbox().reset()
     return jsonify({"success": True})
 
 
@@ -87,8 +81,8 @@ def clients():
         or not isinstance(data.get("redirect_uris"), list)
     ):
         return bad("client_id, client_secret and redirect_uris (list) are required")
-    with sb().store.tx():
-        doc = sb().register_client(data["client_id"], data["client_secret"], data["redirect_uris"])
+    with sandbox().store.tx():
+        doc = sandbox().realm.register_client(data["client_id"], data["client_secret"], data["redirect_uris"])
     return jsonify(doc), 201
 
 
@@ -104,15 +98,17 @@ def tokens():
     if isinstance(scopes, str):
         scopes = scopes.split()
     if data.get("user"):
-        user = sb().realm_user(data["user"])
+        user = sandbox().realm.realm_user(data["user"])
         if user is None or company not in user["memberships"]:
             return bad("unknown user for this company", 404)
     else:
-        user = sb().default_user(company)
+        user = sandbox().realm.default_user(company)
     client_id = data.get("client_id") or seed.DEMO_CLIENT_ID
-    with sb().store.tx():
-        grant = sb().new_grant(client_id=client_id, user=user, company=company, scopes=expand_scopes(scopes))
-        issued = sb().issue_tokens(
+    with sandbox().store.tx():
+        grant = sandbox().realm.new_grant(
+            client_id=client_id, user=user, company=company, scopes=expand_scopes(scopes)
+        )
+        issued = sandbox().realm.issue_tokens(
             grant,
             request.host_url.rstrip("/") + "/realms/bexio",
             with_refresh=bool(data.get("refresh", True)),
@@ -124,9 +120,9 @@ def tokens():
 @bp.route("/settings", methods=["GET", "PUT", "POST"])
 def settings():
     if request.method == "GET":
-        return jsonify(sb().settings)
+        return jsonify(sandbox().settings)
     try:
-        return jsonify(sb().update_settings(request.get_json(silent=True) or {}))
+        return jsonify(sandbox().update_settings(request.get_json(silent=True) or {}))
     except (ValueError, TypeError) as exc:
         return bad(str(exc))
 
@@ -134,13 +130,13 @@ def settings():
 @bp.route("/faults", methods=["GET", "POST", "DELETE"])
 def faults():
     if request.method == "DELETE":
-        sb().clear_faults()
+        sandbox().faults.clear()
         return jsonify({"success": True})
     if request.method == "GET":
-        return jsonify([{**f.spec, "hits": f.hits} for f in sb().faults])
+        return jsonify(sandbox().faults.listing())
     data = request.get_json(silent=True) or {}
     try:
-        rule = sb().add_fault(data)
+        rule = sandbox().faults.add(data)
     except (ValueError, re.error) as exc:
         return bad(str(exc))
     return jsonify(rule), 201
@@ -149,53 +145,10 @@ def faults():
 @bp.get("/requests")
 def requests_log():
     since = request.args.get("since", 0, type=int)
-    return jsonify(sb().requests_since(since))
-
-
-def _operations():
-    return json.loads(OPS_FILE.read_text())
-
-
-DOCUMENT_TYPES = ("kb_offer", "kb_order", "kb_invoice")
+    return jsonify(sandbox().requests_since(since))
 
 
 @bp.get("/coverage")
 def coverage():
-    """Documented operations routed to a handler. A `{kb_document_type}` operation is checked for each of
-    kb_offer, kb_order and kb_invoice: it counts as implemented only when all three are routed, and
-    `expanded` counts those operations once per document type."""
-    adapter = current_app.url_map.bind("localhost")
-
-    def routed(method: str, path: str) -> bool:
-        try:
-            endpoint, _ = adapter.match(re.sub(r"\{[^}]+\}", "1", path), method=method)
-        except Exception:  # noqa: BLE001 (werkzeug raises NotFound/MethodNotAllowed/RequestRedirect)
-            return False
-        return not endpoint.endswith("unimplemented")
-
-    implemented, missing = [], []
-    expanded = {"total": 0, "implemented": 0}
-    for op in _operations():
-        entry = {"id": op["id"], "method": op["method"], "path": op["path"]}
-        if "{kb_document_type}" in op["path"]:
-            types = [
-                t for t in DOCUMENT_TYPES if routed(op["method"], op["path"].replace("{kb_document_type}", t))
-            ]
-            entry["document_types"] = types
-            ok = len(types) == len(DOCUMENT_TYPES)
-            expanded["total"] += len(DOCUMENT_TYPES)
-            expanded["implemented"] += len(types)
-        else:
-            ok = routed(op["method"], op["path"])
-            expanded["total"] += 1
-            expanded["implemented"] += ok
-        (implemented if ok else missing).append(entry)
-    return jsonify(
-        {
-            "total": len(implemented) + len(missing),
-            "implemented": len(implemented),
-            "expanded": expanded,
-            "operations": implemented,
-            "missing": missing,
-        }
-    )
+    """Documented operations: implemented (routed to a handler) or answering 501 (see operations.py)."""
+    return jsonify(current_app.config["OPERATIONS"].coverage())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fpdf import FPDF
 
-from .common import D
+from .decimals import to_decimal
 
 
 def _t(text) -> str:
@@ -14,7 +14,7 @@ def _t(text) -> str:
 
 
 def _money(value) -> str:
-    q = D(value).quantize(D("0.01"))
+    q = to_decimal(value).quantize(to_decimal("0.01"))
     whole, _, frac = f"{q:f}".partition(".")
     sign = "-" if whole.startswith("-") else ""
     whole = whole.lstrip("-")
@@ -87,7 +87,7 @@ def invoice_pdf(
         if p["type"] in ("KbPositionCustom", "KbPositionArticle"):
             pdf.cell(12, 6, _t(p.get("pos") or ""))
             pdf.cell(88, 6, _t(p.get("text"))[:60])
-            pdf.cell(20, 6, _t(f"{D(p['amount']).normalize():f}"), align="R")
+            pdf.cell(20, 6, _t(f"{to_decimal(p['amount']).normalize():f}"), align="R")
             pdf.cell(15, 6, _t(p.get("unit_name") or ""))
             pdf.cell(25, 6, _money(p["unit_price"]), align="R")
             pdf.cell(25, 6, _money(p["position_total"]), align="R")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import copy
 import json
-import uuid
 from functools import cache
 from pathlib import Path
+
+from . import chart
 
 DATA = Path(__file__).parent / "data"
 
@@ -108,7 +109,7 @@ COUNTRIES = [
 UNITS = [(1, "Stk"), (2, "h"), (3, "Min."), (4, "Landung"), (5, "Pauschal")]
 
 
-def _article(id_, code, name, price, unit, description=""):
+def _article(id_, code, name, price, unit, description, account, tax):
     return {
         "id": id_,
         "user_id": 1,
@@ -126,7 +127,7 @@ def _article(id_, code, name, price, unit, description=""):
         "sale_total": None,
         "currency_id": 1,
         "tax_income_id": None,
-        "tax_id": 14,
+        "tax_id": tax,
         "tax_expense_id": None,
         "unit_id": unit,
         "is_stock": False,
@@ -147,26 +148,26 @@ def _article(id_, code, name, price, unit, description=""):
         "remarks": "",
         "delivery_price": None,
         "article_group_id": None,
-        "account_id": 101,
+        "account_id": account,
         "expense_account_id": None,
     }
 
 
-ARTICLES = [
-    _article(1, "FLZ-HBKFA", "Flugzeit HB-KFA", "4.200000", 3, "Charter pro Minute, Piper PA-28"),
-    _article(2, "FLZ-HBCQP", "Flugzeit HB-CQP", "3.800000", 3, "Charter pro Minute, Cessna 172"),
-    _article(3, "FL", "Fluglehrer", "1.500000", 3, "Fluglehrer pro Minute"),
-    _article(4, "LT-LSZR", "Landetaxe LSZR", "25.000000", 4),
-    _article(5, "VZ", "Vorauszahlung", "0.000000", 5, "Vorauszahlung auf das Flugkonto"),
+# the demo club's fleet and aerodromes (aeroledger.billing.demo): aircraft time 8.1 % on 3400,
+# instruction exempt on 3410, landing fees 8.1 % on 3420, prepaid credit without VAT on the 3090 clearing
+ACC_3400, ACC_3410, ACC_3420, ACC_3090 = 120, 121, 122, 124
+UN81, UEX, UVZ = 14, 29, 30
+MINUTE, LANDING, LUMP_SUM = 3, 4, 5
+ARTICLE_ROWS = [  # intern_code, intern_name, sale_price, unit, description, account, tax
+    ("FLZ-HBCQA", "Flugzeit HB-CQA", "4.200000", MINUTE, "Miete pro Minute, Cessna 172S", ACC_3400, UN81),
+    ("FLZ-HBKGE", "Flugzeit HB-KGE", "3.900000", MINUTE, "Miete pro Minute, Piper PA-28-181", ACC_3400, UN81),
+    ("FLZ-HBKCX", "Flugzeit HB-KCX", "3.100000", MINUTE, "Miete pro Minute, Aquila A211", ACC_3400, UN81),
+    ("FL", "Fluglehrer", "1.600000", MINUTE, "Flugunterricht pro Minute", ACC_3410, UEX),
+    ("LT-LSZF", "Landetaxe LSZF", "18.000000", LANDING, "Birrfeld", ACC_3420, UN81),
+    ("LT-LSZG", "Landetaxe LSZG", "22.500000", LANDING, "Grenchen", ACC_3420, UN81),
+    ("VZ", "Vorauszahlung", "0.000000", LUMP_SUM, "Einzahlung auf das Flugkonto", ACC_3090, UVZ),
 ]
-
-EXTRA_ACCOUNTS = [
-    # (id, account_no, name, type)
-    (120, "3400", "Dienstleistungserlöse Flugbetrieb", 1),
-    (121, "3410", "Erlöse Schulung", 1),
-    (122, "3420", "Landetaxen", 1),
-    (123, "3000", "Produktionserlöse", 1),
-]
+ARTICLES = [_article(i, *row) for i, row in enumerate(ARTICLE_ROWS, start=1)]
 
 
 def _contact(id_, nr, type_id, name_1, name_2, street, house, postcode, city, mail):
@@ -220,25 +221,7 @@ def seed_company(store, company: str) -> None:
     for uid, name in UNITS:
         store.put("unit", company, uid, {"id": uid, "name": name})
     store.kv_set(f"seq:unit:{company}", len(UNITS))
-    for tax in raw("taxes"):
-        store.put("tax", company, tax["id"], tax)
-    accounts = raw("accounts")
-    for id_, no, name, type_ in EXTRA_ACCOUNTS:
-        accounts.append(
-            {
-                "id": id_,
-                "uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{company}/{no}")),
-                "account_no": no,
-                "name": name,
-                "account_type": type_,
-                "tax_id": None,
-                "fibu_account_group_id": 40,
-                "is_active": True,
-                "is_locked": False,
-            }
-        )
-    for acc in accounts:
-        store.put("account", company, acc["id"], acc)
+    chart.seed_books(store, company, raw("accounts"), raw("taxes"))
     for cid, name, iso in COUNTRIES:
         store.put(
             "country", company, cid, {"id": cid, "name": name, "name_short": iso, "iso_3166_alpha2": iso}
@@ -270,6 +253,7 @@ def seed_company(store, company: str) -> None:
             "qr_invoice_iban": "CH4431999123000889012",
             "bank_nr": "ZKBKCHZZ80A",
             "remarks": "",
+            "account_id": chart.BANK,
         }
     )
     store.put("bank_account", company, 1, bank)
@@ -320,10 +304,32 @@ def seed_company(store, company: str) -> None:
     store.kv_set(f"seq:contact_nr:{company}", len(contacts))
 
 
-def seed_all(store) -> None:
-    from .extra import seed_extra
+# small lists bexio serves as they are (resources.py declares them)
+LOOKUPS = {
+    "contact_branch": ["Luftfahrt", "Ausbildung", "Handel", "Dienstleistungen"],
+    "communication_kind": ["Telefon", "E-Mail", "Brief"],
+    "todo_priority": ["Tief", "Normal", "Hoch"],
+    "todo_status": ["Offen", "In Arbeit", "Erledigt"],
+    "timesheet_status": ["Offen", "Abgerechnet"],
+    "pr_project_state": ["Offen", "Aktiv", "Archiviert"],
+    "pr_project_type": ["Intern", "Kundenprojekt"],
+}
+DOCUMENT_SETTINGS = [
+    {"id": 1, "kb_item_class": "KbInvoice", "default_time_period_in_days": 30},
+    {"id": 2, "kb_item_class": "KbOffer", "default_time_period_in_days": 30},
+]
 
+
+def seed_lookups(store, company: str) -> None:
+    for kind, names in LOOKUPS.items():
+        for i, name in enumerate(names, start=1):
+            store.put(kind, company, i, {"id": i, "name": name})
+    for setting in DOCUMENT_SETTINGS:
+        store.put("kb_item_setting", company, setting["id"], setting)
+
+
+def seed_all(store) -> None:
     for company in COMPANIES:
         seed_company(store, company)
-        seed_extra(store, company)
+        seed_lookups(store, company)
     store.kv_set("seeded", True)

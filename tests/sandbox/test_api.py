@@ -281,13 +281,13 @@ def test_status_lifecycle_and_payments(api):
 def test_positions_endpoints_and_copy(api):
     inv = invoice(api, mwst_type=1)
     base = f"/2.0/kb_invoice/{inv['id']}"
-    created = api.post(f"{base}/kb_position_article", json={"article_id": 4, "amount": "2"})
+    created = api.post(f"{base}/kb_position_article", json={"article_id": 5, "amount": "2"})
     assert created.status_code == 201
     pos = created.json()
-    assert pos["text"] == "Landetaxe LSZR" and pos["position_total"] == "50"
+    assert pos["text"] == "Landetaxe LSZF" and pos["position_total"] == "36"
     edited = api.post(f"{base}/kb_position_article/{pos['id']}", json={"amount": "3"}).json()
-    assert edited["position_total"] == "75"
-    assert api.get(f"{base}").json()["total"] == "175.000000"
+    assert edited["position_total"] == "54"
+    assert api.get(f"{base}").json()["total"] == "154.000000"
     assert len(api.get(f"{base}/kb_position_article").json()) == 1
     assert api.post(f"{base}/kb_position_text", json={"text": "Hinweis"}).status_code == 201
     assert api.delete(f"{base}/kb_position_article/{pos['id']}").json() == {"success": True}
@@ -307,7 +307,8 @@ def test_pdf_is_a_real_pdf(api):
 
 def test_taxes_filters(api):
     active_sales = api.get("/3.0/taxes", params={"scope": "active", "types": "sales_tax"}).json()
-    assert [t["code"] for t in active_sales] == ["UN81", "UR26"]
+    # UN81/UR26 as recorded; the club's UEX (exempt: instruction) and UVZ (no VAT: top-ups) after them
+    assert [t["code"] for t in active_sales] == ["UN81", "UR26", "UEX", "UVZ"]
     assert any(not t["is_active"] for t in api.get("/3.0/taxes", params={"scope": "inactive"}).json())
     assert all(t["code"] != "UN81" for t in api.get("/3.0/taxes", params={"date": "2020-01-01"}).json())
 

@@ -5,6 +5,9 @@ For each recording we send the same request (after creating what it needs) and c
 - the header names, case-insensitive, except transport/CDN ones that depend on the hop, not on bexio
   (IGNORED_HEADERS: Date, Server, Connection, Content-Length, Transfer-Encoding, via, CF-*, Set-Cookie,
   accept-ranges, age, last-modified);
+- the rate-limit header values: the limit of the route's bucket exactly as recorded (250 on the searches
+  and the invoice PDF, 400 on the article routes, 1000 elsewhere); the remaining count the same in both
+  remaining headers and below the limit; the reset within the minute;
 - the JSON body: the same keys (recursively; lists compare their first element) with the same value
   types (int and float are both "number"; a recorded null carries no type, so any value matches it).
 Out of scope: OAuth/end-session.json (Keycloak's HTML login page after logout).
@@ -43,6 +46,31 @@ IGNORED_HEADERS = {
     "report-to",
 }
 OUT_OF_SCOPE = {"OAuth/end-session.json"}
+LIMIT_HEADERS = ("ratelimit-limit", "x-ratelimit-limit-minute")
+
+
+def compare_rate_headers(recorded: dict, actual) -> list[str]:
+    """Values of the rate-limit headers (names are compared with the others)."""
+    rec = {k.lower(): v for k, v in recorded.items()}
+    if "ratelimit-limit" not in rec:
+        return []
+    diffs = [
+        f"header {h}: {rec[h]} recorded, {actual.get(h)} here"
+        for h in LIMIT_HEADERS
+        if h in rec and actual.get(h) != rec[h]
+    ]
+    try:
+        limit, remaining = int(actual["ratelimit-limit"]), int(actual["ratelimit-remaining"])
+        reset = int(actual["ratelimit-reset"])
+    except (KeyError, ValueError) as exc:
+        return [*diffs, f"rate headers unreadable here: {exc}"]
+    if actual.get("x-ratelimit-remaining-minute") != str(remaining):
+        diffs.append("header x-ratelimit-remaining-minute differs from ratelimit-remaining")
+    if not 0 <= remaining < limit:
+        diffs.append(f"header ratelimit-remaining: {remaining} not below the limit {limit}")
+    if not 1 <= reset <= 60:
+        diffs.append(f"header ratelimit-reset: {reset} not within the minute")
+    return diffs
 
 
 def _type(value) -> str:
@@ -576,6 +604,7 @@ def test_fidelity_against_recordings(sandbox, capsys):
         got = {k.lower() for k in resp.headers} - IGNORED_HEADERS
         diffs += [f"header {h}: missing here" for h in sorted(want - got)]
         diffs += [f"header {h}: not recorded" for h in sorted(got - want)]
+        diffs += compare_rate_headers(rec["headers"], resp.headers)
         try:
             diffs += compare_json(json.loads(rec["data"]), resp.json())
         except ValueError as exc:

@@ -1,131 +1,17 @@
-"""Shared helpers of the API: responses, errors, decimals, timestamps, lists, order, search."""
+"""Lists as bexio serves them: `limit` (default 500, max 2000) and `offset`, `order_by=field[_asc|_desc],…`,
+and searches: `POST …/search` with `[{"field", "value", "criteria"}]`, AND-combined, `like` by default;
+a field a resource does not search by is 422."""
 
 from __future__ import annotations
 
-import hashlib
-import json
-from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from zoneinfo import ZoneInfo
+import re
+from decimal import Decimal, InvalidOperation
 
-from flask import Response, current_app, request
+from flask import request
 
-ZURICH = ZoneInfo("Europe/Zurich")
+from .responses import ApiError, invalid, json_body, respond
 
 
-class ApiError(Exception):
-    def __init__(self, status: int, message: str, errors=None):
-        super().__init__(message)
-        self.status, self.message, self.errors = status, message, errors
-
-
-def sb():
-    return current_app.config["SANDBOX"]
-
-
-def company() -> str:
-    return request.environ["sandbox.company"]
-
-
-def respond(data, status: int = 200, etag: bool = False, headers: dict | None = None) -> Response:
-    body = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    resp = Response(body, status=status, mimetype="application/json")
-    if etag:
-        resp.headers["etag"] = hashlib.md5(body.encode()).hexdigest()  # noqa: S324 (not security)
-    for k, v in (headers or {}).items():
-        resp.headers[k] = v
-    return resp
-
-
-def success() -> Response:
-    return respond({"success": True})
-
-
-def error_body(status: int, message: str, errors=None) -> dict:
-    body = {"error_code": status, "message": message}
-    if errors:
-        body["errors"] = errors
-    return body
-
-
-def not_found():
-    return ApiError(404, "Not found")
-
-
-def invalid(*errors: str) -> ApiError:
-    return ApiError(422, "The form could not be saved due to the following errors:", list(errors))
-
-
-def now_v2() -> str:
-    return datetime.now(ZURICH).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def today() -> str:
-    return datetime.now(ZURICH).date().isoformat()
-
-
-def plus_days(date: str, days: int) -> str:
-    return (datetime.fromisoformat(date[:10]) + timedelta(days=days)).date().isoformat()
-
-
-def json_body(kind=dict):
-    data = request.get_json(silent=True, force=True)
-    if data is None:
-        data = {} if kind is dict else []
-    if not isinstance(data, kind):
-        raise invalid("The request body is not valid JSON of the expected shape")
-    return data
-
-
-# decimals ----------------------------------------------------------------------------------------
-def dec(value, field: str, *, required: bool = False, default=None) -> tuple[Decimal | None, str | None]:
-    """-> (Decimal, raw string as sent) ; 422 for non-numbers and more than 6 decimals."""
-    if value is None or value == "":
-        if required:
-            raise invalid(f"{field}: This value should not be blank.")
-        if default is None:
-            return None, None
-        value = default
-    if isinstance(value, bool):
-        raise invalid(f"{field}: This value is not a valid number.")
-    raw = value if isinstance(value, str) else json.dumps(value)
-    try:
-        d = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise invalid(f"{field}: This value is not a valid number.") from None
-    if not d.is_finite():
-        raise invalid(f"{field}: This value is not a valid number.")
-    if -d.as_tuple().exponent > 6:
-        raise invalid(f"{field}: This value has more than 6 decimals.")
-    return d, raw
-
-
-def D(value) -> Decimal:
-    return Decimal(str(value)) if value is not None else Decimal(0)
-
-
-def f6(d) -> str | None:
-    return None if d is None else f"{D(d).quantize(Decimal('0.000001'), ROUND_HALF_UP):f}"
-
-
-def f4(d) -> str | None:
-    return None if d is None else f"{D(d).quantize(Decimal('0.0001'), ROUND_HALF_UP):f}"
-
-
-def f2(d) -> str | None:
-    return None if d is None else f"{D(d).quantize(Decimal('0.01'), ROUND_HALF_UP):f}"
-
-
-def fmin(d) -> str | None:
-    """Shortest form, as bexio echoes computed values on create: 100 -> "100", 19.150 -> "19.15"."""
-    if d is None:
-        return None
-    q = D(d).quantize(Decimal("0.000001"), ROUND_HALF_UP).normalize()
-    text = f"{q:f}"
-    return "0" if text in ("-0", "0") else text
-
-
-# lists ------------------------------------------------------------------------------------------
 def paginate(items: list, default_limit: int = 500) -> list:
     try:
         limit = int(request.args.get("limit", default_limit))
@@ -169,6 +55,7 @@ def order(items: list, allowed: tuple[str, ...]) -> list:
 
 CRITERIA = {
     "=": "=",
+    "==": "=",
     "equal": "=",
     "!=": "!=",
     "not_equal": "!=",
@@ -197,8 +84,6 @@ def _cmp_values(a, b):
 
 
 def _like(actual, pattern) -> bool:
-    import re
-
     text = "" if actual is None else str(actual).lower()
     pat = str(pattern).lower()
     if "%" not in pat and "_" not in pat:
@@ -253,3 +138,17 @@ def search(items: list, allowed: tuple[str, ...]) -> list:
             raise invalid(f"criteria: '{c.get('criteria')}' is not a valid criteria.")
         checks.append((field, op, c.get("value")))
     return [d for d in items if all(matches(d, f, o, v) for f, o, v in checks)]
+
+
+def list_response(items: list, *, order_fields=(), default_limit: int = 500, v3: bool = False):
+    """A list answer: ordered (when the resource allows `order_by`), one page, and on the 3.0 lists
+    that have them the `x-total-count`, `x-limit`, `x-offset` headers."""
+    items = order(items, order_fields) if order_fields else items
+    headers = None
+    if v3:
+        headers = {
+            "x-total-count": str(len(items)),
+            "x-limit": request.args.get("limit", str(default_limit)),
+            "x-offset": request.args.get("offset", "0"),
+        }
+    return respond(paginate(items, default_limit), headers=headers)
