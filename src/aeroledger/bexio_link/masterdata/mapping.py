@@ -298,7 +298,7 @@ class Mapping:
             )
         elif not account.is_active:
             reasons.append(_("The credit account %(name)s is inactive in bexio.") % {"name": account.name})
-        elif account.data.get("account_type") not in (None, AccountType.LIABILITY):
+        elif account.data.get("account_type") not in (None, AccountType.LIABILITIES):
             reasons.append(
                 _("The credit account %(name)s is not a liability account in bexio.") % {"name": account.name}
             )

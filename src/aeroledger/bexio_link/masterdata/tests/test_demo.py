@@ -13,8 +13,11 @@ pytestmark = pytest.mark.django_db
 def test_demo_mapping_makes_the_invoice_valid(org, bx, invoice):
     refresh_master_data(org, bx)
     done = configure_demo_mapping(org)
-    assert "aircraft_time HB-KFA" in done and "landing_fee LSZR" in done
+    assert "settings: bank_account, user, credit_account, corrections_account" in done
+    assert "instruction" in done and "top_up" in done and "aircraft_time default" in done
     assert validate_invoice(invoice) == []
-    target = mapping_for(org).target_for("aircraft_time", invoice.positions.get(pos=1).aircraft_id)
-    assert target.article_id == 1  # FLZ-HBKFA in the sandbox seed
+    mapping = mapping_for(org)
+    assert mapping.account_name(mapping.credit_account_id).startswith("2030")
+    assert mapping.ledger_problems() == []
+    assert mapping.top_ups_need_rebooking  # top-ups go to the 3090 clearing account
     assert configure_demo_mapping(org) == []  # fills only what is empty

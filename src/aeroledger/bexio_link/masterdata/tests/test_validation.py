@@ -30,7 +30,7 @@ def test_complete_mapping_passes_and_gives_targets(org, bx, invoice):
         organisation=org, user=master.all(Kind.USER)[0], bank_account=master.bank_accounts()[0]
     )
     ChargeMapping.objects.create(
-        organisation=org, charge_type="aircraft_time", article=article(org, "FLZ-HBKFA")
+        organisation=org, charge_type="aircraft_time", article=article(org, "FLZ-HBCQA")
     )
     assert validate_invoice(invoice) == ["Landing fee (LSZR) is not mapped to a bexio article or account."]
     account = next(r for r in master.all(Kind.ACCOUNT) if r.data["account_no"] == "3200")
@@ -40,7 +40,7 @@ def test_complete_mapping_passes_and_gives_targets(org, bx, invoice):
 
     mapping = mapping_for(org)
     target = mapping.target_for("aircraft_time", invoice.positions.get(pos=1).aircraft_id)
-    assert target.article_id == article(org, "FLZ-HBKFA").bexio_id and target.tax_id and target.unit_id
+    assert target.article_id == article(org, "FLZ-HBCQA").bexio_id and target.tax_id and target.unit_id
     assert target.article_id is not None
     custom = mapping.target_for("landing_fee", aerodrome_id=invoice.positions.get(pos=2).aerodrome_id)
     assert (custom.article_id, custom.account_id, custom.tax_id) == (None, account.bexio_id, tax.bexio_id)
