@@ -83,6 +83,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "aeroledger.tenancy.middleware.BadParameterMiddleware",
 ]
 
 ROOT_URLCONF = "aeroledger.urls"
@@ -159,6 +160,17 @@ STORAGES = {
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "aeroledger@localhost")
+
+# CSV imports (members, flights; web page and commands): the largest file and the most data rows
+# one import takes. 20,000 member rows are about 3 MB; see tenancy/csvfiles.py.
+AEROLEDGER_CSV_MAX_BYTES = int(os.environ.get("AEROLEDGER_CSV_MAX_BYTES", str(5 * 1024 * 1024)))
+AEROLEDGER_CSV_MAX_ROWS = int(os.environ.get("AEROLEDGER_CSV_MAX_ROWS", "20000"))
+# The first handler stops keeping an upload once it passes AEROLEDGER_CSV_MAX_BYTES.
+FILE_UPLOAD_HANDLERS = [
+    "aeroledger.tenancy.uploads.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = _env_bool("SECURE_COOKIES", False)

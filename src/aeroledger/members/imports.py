@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from aeroledger.tenancy.csvfiles import CSVImport, RowError
 
 from .forms import MemberImportRowForm
-from .models import Member
+from .models import Member, invoice_to_problem
 
 COLUMNS = set(MemberImportRowForm.Meta.fields) | {"invoice_to"}
 REQUIRED = {"number"}
@@ -37,28 +37,39 @@ class MemberImport(CSVImport):
         seen: dict[str, int] = {}
         for number, values in csv_rows:
             self._validate_row(number, values, existing, seen)
-        numbers = set(existing) | set(seen)
-        # Who pays for whom once the file is imported: the file's rows win over the database.
+        self._check_payers(existing, seen)
+        self.errors.sort(key=lambda e: (e.row, e.column))
+        return self
+
+    def _check_payers(self, existing: dict, seen: dict) -> None:
+        """`invoice_to` of each row, by the form's rules (`invoice_to_problem`), on the data as it will be
+        after the import: the file's rows win over the database."""
         payer_of = {m.number: (m.invoice_to.number if m.invoice_to_id else "") for m in existing.values()}
-        payer_of.update({p.member.number: p.invoice_to_number for p in self.rows})
+        active = {m.number: m.is_active for m in existing.values()}
         for planned in self.rows:
-            payer = planned.invoice_to_number
-            if payer and payer not in numbers:
+            payer_of[planned.member.number] = planned.invoice_to_number
+            active[planned.member.number] = planned.member.is_active
+        paying = {payer for number, payer in payer_of.items() if payer and payer != number}
+        for planned in self.rows:
+            number, payer = planned.member.number, planned.invoice_to_number
+            if not payer:
+                continue
+            if payer not in payer_of:
+                if payer in seen:
+                    continue  # the paying member's own row has errors, named there
                 self.errors.append(
                     RowError(planned.row, "invoice_to", _("No member with number %s.") % payer)
                 )
-            elif payer and payer == planned.member.number:
-                self.errors.append(
-                    RowError(planned.row, "invoice_to", _("A member cannot pay for themselves."))
-                )
-            elif payer and payer_of.get(payer):
-                self.errors.append(
-                    RowError(
-                        planned.row, "invoice_to", _("Member %s has someone else paying for them.") % payer
-                    )
-                )
-        self.errors.sort(key=lambda e: (e.row, e.column))
-        return self
+                continue
+            problem = invoice_to_problem(
+                is_self=payer == number,
+                same_organisation=True,
+                payer_active=active[payer],
+                payer_has_payer=bool(payer_of[payer]),
+                pays_for_others=number in paying,
+            )
+            if problem:
+                self.errors.append(RowError(planned.row, "invoice_to", str(problem)))
 
     def _validate_row(self, row: int, values: dict, existing: dict, seen: dict) -> None:
         number = values.get("number", "").strip()
@@ -140,5 +151,6 @@ class MemberImport(CSVImport):
         return len(self.rows)
 
 
-def import_members(organisation, text: str) -> MemberImport:
-    return MemberImport(organisation, text).validate()
+def import_members(organisation, source) -> MemberImport:
+    """`source`: the file as bytes, a binary stream or a str."""
+    return MemberImport(organisation, source).validate()
