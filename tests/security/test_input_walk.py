@@ -39,8 +39,15 @@ EXTRA = [
     "next",
 ]
 # POSTs that would talk to bexio (a closed port here: slow retries, nothing learnt) or log out.
-NO_POST = ("logout", "bexio_connection:", "bexio_transfer:start", "bexio_transfer:sync",
-           "bexio_masterdata:refresh", "bexio_masterdata:contacts_sync", "bexio_masterdata:contact_sync")  # fmt: skip
+NO_POST = (
+    "logout",
+    "bexio_connection:",
+    "bexio_transfer:start",
+    "bexio_transfer:sync",
+    "bexio_masterdata:refresh",
+    "bexio_masterdata:contacts_sync",
+    "bexio_masterdata:contact_sync",
+)
 
 # Found by issue 13 in views the lead is changing (bexio_link/transfer, billing): they take
 # tenancy.params there. Strict: when the view is fixed the mark fails, and goes.
