@@ -43,3 +43,22 @@ class BadParameterMiddleware:
         if isinstance(exception, BadParameter):
             return render(request, "400.html", {"message": str(exception)}, status=400)
         return None
+
+
+class NoStoreMiddleware:
+    """Pages for a logged-in user show member data: no cache (browser, proxy) may keep them.
+
+    `Cache-Control: no-store, private` on every response to an authenticated request (the static
+    files, served by WhiteNoise before this, keep their long caching).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            response["Cache-Control"] = "no-store, private"
+            response.headers.pop("Expires", None)
+        return response
