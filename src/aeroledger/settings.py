@@ -255,6 +255,7 @@ LOGGING = {
     "loggers": {
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},  # a line per login otherwise; lockouts are warnings
         # runserver's request lines: through the console handler (and its filter), not Django's own.
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
