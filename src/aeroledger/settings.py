@@ -183,9 +183,10 @@ EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.conso
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "aeroledger@localhost")
 
 # CSV imports (members, flights; web page and commands): the largest file and the most data rows
-# one import takes. 20,000 member rows are about 3 MB; see tenancy/csvfiles.py.
+# one import takes. 10,000 member rows (about 1 MB) preview in ~11 s and import in ~11 s on the
+# 2-core dev machine (bench/csv_limits.py), inside gunicorn's 30 s timeout; see tenancy/csvfiles.py.
 AEROLEDGER_CSV_MAX_BYTES = int(os.environ.get("AEROLEDGER_CSV_MAX_BYTES", str(5 * 1024 * 1024)))
-AEROLEDGER_CSV_MAX_ROWS = int(os.environ.get("AEROLEDGER_CSV_MAX_ROWS", "20000"))
+AEROLEDGER_CSV_MAX_ROWS = int(os.environ.get("AEROLEDGER_CSV_MAX_ROWS", "10000"))
 # The first handler stops keeping an upload once it passes AEROLEDGER_CSV_MAX_BYTES.
 FILE_UPLOAD_HANDLERS = [
     "aeroledger.tenancy.uploads.SizeLimitUploadHandler",

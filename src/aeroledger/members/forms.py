@@ -60,6 +60,10 @@ class MemberImportRowForm(MemberForm):
                 "'%(value)s' is not one of %(allowed)s."
             ) % {"value": "%(value)s", "allowed": allowed}
 
+    def validate_unique(self):
+        """No query per row: the importer knows every number of the organisation and of the file
+        (an existing number is an update, a repeated one an error of its row)."""
+
     def clean_number(self):
         # Existing numbers are updated by the import, so only the format is checked here.
         return self.cleaned_data["number"].strip()

@@ -3,7 +3,7 @@
 Rows are numbered as a spreadsheet shows them: the header is row 1, the first data row is row 2.
 
 Limits (settings, see README "Configuration"): a file of at most `AEROLEDGER_CSV_MAX_BYTES`
-(5 MB) and `AEROLEDGER_CSV_MAX_ROWS` data rows (20,000), a cell of at most `MAX_CELL` characters.
+(5 MB) and `AEROLEDGER_CSV_MAX_ROWS` data rows (10,000), a cell of at most `MAX_CELL` characters.
 The file is read as a stream (the csv module over a text stream): a file with too many rows is
 refused at the first row over the limit, without reading the rest, and the rows are never held
 as one big string. A file over the size limit is refused before it is read.

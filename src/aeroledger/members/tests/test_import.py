@@ -158,3 +158,28 @@ def test_empty_kind_country_language_cells_take_the_defaults_or_keep_the_value()
     assert (heidi.kind, heidi.country, heidi.language) == ("person", "CH", "de")
     keller = Member.objects.get(organisation=org, number="7")
     assert (keller.country, keller.language, keller.city) == ("DE", "fr", "Basel")
+
+
+def test_bulk_commit_saves_like_the_form_and_tells_listeners_of_updates():
+    """The import writes in bulk; members it updates still send post_save (bexio contact sync)."""
+    from django.db.models.signals import post_save
+
+    org = make_org()
+    payer = make_member(org, "1", last_name="Payer", country="DE")
+    seen = []
+
+    def listener(sender, instance, created, **kwargs):
+        seen.append((instance.number, created))
+
+    post_save.connect(listener, sender=Member)
+    try:
+        plan = import_members(org, "number;last_name;country;invoice_to\n1;Payer;ch;\n2;New;at;1\n")
+        assert plan.ok, plan.errors
+        assert plan.commit() == 2
+    finally:
+        post_save.disconnect(listener, sender=Member)
+    assert seen == [("1", False)]
+    new = Member.objects.get(organisation=org, number="2")
+    assert (new.country, new.invoice_to_id, new.kind, new.language) == ("AT", payer.pk, "person", "de")
+    payer.refresh_from_db()
+    assert payer.country == "CH" and payer.updated_at > payer.created_at
