@@ -6,7 +6,7 @@ from aeroledger.tenancy.access import org_required
 from aeroledger.tenancy.importpage import import_page
 from aeroledger.tenancy.models import Perm
 
-from .imports import COLUMNS, import_flights
+from .imports import COLUMNS, FlightImport, import_flights
 
 
 @org_required(Perm.MANAGE_MEMBERS)
@@ -19,4 +19,5 @@ def flight_import(request, slug):
         template="flights/import.html",
         message=_("%(count)s flights were imported; sign them off when checked."),
         next_url="flights:list",
+        rows_setting=FlightImport.rows_setting,
     )

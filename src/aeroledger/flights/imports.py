@@ -43,6 +43,7 @@ class PlannedFlight:
 
 class FlightImport(CSVImport):
     rows: list[PlannedFlight]
+    rows_setting = "AEROLEDGER_CSV_MAX_FLIGHT_ROWS"  # a flight costs more to save than a member
 
     def validate(self) -> "FlightImport":
         csv_rows = self.read_rows(required=REQUIRED, known=COLUMNS)

@@ -52,8 +52,9 @@ def max_bytes() -> int:
     return int(settings.AEROLEDGER_CSV_MAX_BYTES)
 
 
-def max_rows() -> int:
-    return int(settings.AEROLEDGER_CSV_MAX_ROWS)
+def max_rows(setting: str = "AEROLEDGER_CSV_MAX_ROWS") -> int:
+    """The row limit of an import: AEROLEDGER_CSV_MAX_ROWS, or the import's own setting."""
+    return int(getattr(settings, setting))
 
 
 def megabytes(size: int) -> str:
@@ -114,11 +115,14 @@ def open_text(source) -> io.TextIOBase:
     return io.TextIOWrapper(source, encoding=encoding, newline="")
 
 
-def read_rows(source, *, required: set[str], known: set[str]) -> list[tuple[int, dict[str, str]]]:
+def read_rows(
+    source, *, required: set[str], known: set[str], limit: int | None = None
+) -> list[tuple[int, dict[str, str]]]:
     """(row number, {column: value}) for each non-empty data row; column names lower-cased.
 
     Raises CSVFileError for a file that cannot be read as a whole, including one with more than
-    `AEROLEDGER_CSV_MAX_ROWS` data rows (reading stops there) or a cell the csv module refuses.
+    `limit` (default AEROLEDGER_CSV_MAX_ROWS) data rows (reading stops there) or a cell the csv
+    module refuses.
     """
     if isinstance(source, bytes | bytearray | memoryview) and size_problem(len(source)):
         raise CSVFileError(size_problem(len(source)))
@@ -128,7 +132,7 @@ def read_rows(source, *, required: set[str], known: set[str]) -> list[tuple[int,
         raise CSVFileError(_("The file is empty."))
     delimiter = ";" if first_line.count(";") >= first_line.count(",") else ","
     reader = csv.reader(itertools.chain([first_line], text), delimiter=delimiter)
-    limit = max_rows()
+    limit = max_rows() if limit is None else limit
     reading = 1  # the row the reader is at, for the message when the csv module gives up
     try:
         header = [h.strip().lower() for h in next(reader, [])]
@@ -183,6 +187,7 @@ class CSVImport:
     organisation: object
     source: object
     rows: list = field(default_factory=list)
+    rows_setting = "AEROLEDGER_CSV_MAX_ROWS"  # the setting with this import's row limit
     errors: list[RowError] = field(default_factory=list)
 
     @property
@@ -195,7 +200,7 @@ class CSVImport:
         A cell longer than `MAX_CELL` is an error of its row and column (the row is left out).
         """
         try:
-            rows = read_rows(self.source, required=required, known=known)
+            rows = read_rows(self.source, required=required, known=known, limit=max_rows(self.rows_setting))
         except CSVFileError as exc:
             self.errors.append(RowError(exc.row, "", str(exc)))
             return []

@@ -36,19 +36,29 @@ class ImportUploadForm(forms.Form):
         return file.name, data
 
 
-def import_page(request, import_rows, *, kind, columns, template, message, next_url):
+def import_page(
+    request,
+    import_rows,
+    *,
+    kind,
+    columns,
+    template,
+    message,
+    next_url,
+    rows_setting="AEROLEDGER_CSV_MAX_ROWS",
+):
     """The page of one import (`kind`: "members", "flights").
 
     `import_rows(organisation, source)` reads the file (bytes or a binary stream) and returns the
     plan (`ok`, `rows`, `errors`, `commit()`, which raises ValueError when it cannot save). After
     the import the page shows `message` (with `%(count)s`) and redirects to the organisation's
-    page `next_url`.
+    page `next_url`. `rows_setting` names the setting with the import's row limit (shown).
     """
     context = {
         "columns": sorted(columns),
         "form": ImportUploadForm(),
         "max_size": megabytes(max_bytes()),
-        "max_rows": max_rows(),
+        "max_rows": max_rows(rows_setting),
     }
     if request.method != "POST":
         return render(request, template, context)

@@ -234,3 +234,15 @@ def test_command_refuses_too_many_rows(org, settings, tmp_path, capsys):
         call_command("import_members", "--org", "club", str(path))
     assert "row 12, column -: The file has more than 10 rows" in capsys.readouterr().err
     assert not Member.objects.exists()
+
+
+def test_flights_have_their_own_row_limit(org, settings):
+    settings.AEROLEDGER_CSV_MAX_ROWS = 100
+    settings.AEROLEDGER_CSV_MAX_FLIGHT_ROWS = 3
+    aircraft, aerodrome = make_fleet(org)
+    make_member(org, "1")
+    text = "date;aircraft;pilot;block_minutes\n" + f"24.11.2026;{aircraft.registration};1;60\n" * 4
+    plan = import_flights(org, text)
+    assert [(e.row, e.message[:30]) for e in plan.errors] == [(5, "The file has more than 3 rows;")]
+    html = logged_in("boss").get(reverse("flights:import", args=["club"])).content.decode()
+    assert "At most 5 MB and 3 rows per file." in html
