@@ -28,7 +28,7 @@ def test_every_page_has_a_strict_content_security_policy(client, org):
     for url in (reverse("login"), reverse("members:list", args=["club"]), "/o/club/does-not-exist/"):
         policy = csp_of(client.get(url))
         assert policy["script-src"] == "script-src 'self'"
-        assert policy["style-src"] == "style-src 'self'"
+        assert policy["style-src"] == "style-src 'self' 'sha256-faU7yAF8NxuMTNEwVmBz+VcYeIoBQ2EMHW3WaVxCvnk='"
         assert policy["default-src"] == "default-src 'self'"
         assert policy["frame-ancestors"] == "frame-ancestors 'none'"
         assert policy["object-src"] == "object-src 'none'" and policy["base-uri"] == "base-uri 'none'"
