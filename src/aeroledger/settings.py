@@ -5,7 +5,9 @@ Fernet key generated once into var/, and the bexio sandbox on 127.0.0.1:8765 as 
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
@@ -61,6 +63,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "csp",
+    "axes",
     "django_tasks",
     "django_tasks_db",
     "aeroledger.tenancy",
@@ -74,15 +78,19 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "aeroledger.tenancy.middleware.NoStoreMiddleware",
     "aeroledger.tenancy.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "aeroledger.tenancy.middleware.BadParameterMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: answers a locked-out login with the lockout page
 ]
 
 ROOT_URLCONF = "aeroledger.urls"
@@ -131,6 +139,20 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
+# Login throttling (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one username, or from
+# one address, logging in is refused for AXES_COOLOFF_TIME, even with the right password.
+AUTHENTICATION_BACKENDS = [
+    "aeroledger.tenancy.auth.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 10
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "aeroledger.tenancy.auth.client_ip"
+AXES_VERBOSE = False
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -160,18 +182,37 @@ STORAGES = {
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "aeroledger@localhost")
 
+# CSV imports (members, flights; web page and commands): the largest file and the most data rows
+# one import takes. 10,000 member rows (about 1 MB) preview in ~11 s and import in ~11 s on the
+# 2-core dev machine (bench/csv_limits.py), inside gunicorn's 30 s timeout; see tenancy/csvfiles.py.
+AEROLEDGER_CSV_MAX_BYTES = int(os.environ.get("AEROLEDGER_CSV_MAX_BYTES", str(5 * 1024 * 1024)))
+AEROLEDGER_CSV_MAX_ROWS = int(os.environ.get("AEROLEDGER_CSV_MAX_ROWS", "10000"))
+# Flights: each saves its landings and charges (3,000 import in ~14 s, 5,000 in ~23 s).
+AEROLEDGER_CSV_MAX_FLIGHT_ROWS = int(os.environ.get("AEROLEDGER_CSV_MAX_FLIGHT_ROWS", "3000"))
+# The first handler stops keeping an upload once it passes AEROLEDGER_CSV_MAX_BYTES.
+FILE_UPLOAD_HANDLERS = [
+    "aeroledger.tenancy.uploads.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+
+# Served over https (AEROLEDGER_BASE_URL https://...): secure cookies, redirect to https and HSTS
+# for a year by default, so README's production example passes `aeroledger check --deploy`.
+_HTTPS = urlsplit(os.environ.get("AEROLEDGER_BASE_URL", "")).scheme == "https"
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = _env_bool("SECURE_COOKIES", False)
+SESSION_COOKIE_SECURE = _env_bool("SECURE_COOKIES", _HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-SECURE_SSL_REDIRECT = _env_bool("SECURE_SSL_REDIRECT", False)
-SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
+SECURE_SSL_REDIRECT = _env_bool("SECURE_SSL_REDIRECT", _HTTPS)
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000" if _HTTPS else "0"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", SECURE_HSTS_SECONDS > 0)
-SECURE_HSTS_PRELOAD = _env_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_HSTS_PRELOAD = _env_bool("SECURE_HSTS_PRELOAD", SECURE_HSTS_SECONDS > 0)
 # Behind a TLS-terminating proxy, trust its X-Forwarded-Proto header (and only then).
-if _env_bool("BEHIND_TLS_PROXY", False):
+BEHIND_TLS_PROXY = _env_bool("BEHIND_TLS_PROXY", False)
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
 
 # --- bexio -------------------------------------------------------------------------------------
 # The sandbox (bexio-sandbox, started by `make run`) is the default "bexio". For real bexio set
@@ -186,11 +227,40 @@ BEXIO_CLIENT_SECRET = os.environ.get("BEXIO_CLIENT_SECRET", "aeroledger-demo-sec
 AEROLEDGER_BASE_URL = os.environ.get("AEROLEDGER_BASE_URL", "http://127.0.0.1:8000")
 BEXIO_TIMEOUT_S = float(os.environ.get("BEXIO_TIMEOUT_S", "30"))
 
+# Content-Security-Policy (django-csp): scripts (htmx) and styles only from this site, no inline
+# script or style anywhere. Forms may post here and to bexio's login (Connect redirects there).
+_BEXIO_AUTH = "{0.scheme}://{0.netloc}".format(urlsplit(BEXIO_AUTH_ISSUER))
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        # + the one <style> htmx 2.0.10 adds itself (its indicator classes), by its hash.
+        "style-src": ["'self'", "'sha256-faU7yAF8NxuMTNEwVmBz+VcYeIoBQ2EMHW3WaVxCvnk='"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'", _BEXIO_AUTH],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    }
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # The OAuth code and state of /bexio/callback never reach a log line (aeroledger/logs.py).
+    "filters": {"redact_oauth": {"()": "aeroledger.logs.RedactOAuthParams"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_oauth"]}
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
+    "loggers": {
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},  # a line per login otherwise; lockouts are warnings
+        # runserver's request lines: through the console handler (and its filter), not Django's own.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }

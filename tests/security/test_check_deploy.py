@@ -43,3 +43,41 @@ def test_check_deploy_flags_a_deployment_without_https_settings(tmp_path):
     proc = check_deploy(tmp_path, {"DEBUG": "0", "SECRET_KEY": PRODUCTION["SECRET_KEY"]})
     assert proc.returncode != 0
     assert "security.W008" in proc.stdout + proc.stderr  # SECURE_SSL_REDIRECT is off
+
+
+def readme_production_environment() -> dict[str, str]:
+    """The `export` lines of README's PostgreSQL example, exactly; "..." becomes a real-looking value."""
+    import re
+    import shlex
+
+    from cryptography.fernet import Fernet
+
+    text = (ROOT / "README.md").read_text()
+    block = text.split("## Running on PostgreSQL", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    env = {}
+    for line in block.splitlines():
+        if line.startswith("export "):
+            for word in shlex.split(line[len("export ") :]):
+                name, _, value = word.partition("=")
+                env[name] = value
+    placeholders = {
+        "SECRET_KEY": "x7!" + "k" * 30 + "Q9-z_" + "p" * 20,
+        "AEROLEDGER_FERNET_KEYS": Fernet.generate_key().decode(),
+        "BEXIO_CLIENT_ID": "client-id",
+        "BEXIO_CLIENT_SECRET": "client-secret",
+    }
+    for name, value in env.items():
+        if value == "...":
+            env[name] = placeholders[name]
+    assert re.match(r"https://", env["AEROLEDGER_BASE_URL"]), env
+    return env
+
+
+def test_readme_production_example_passes_check_deploy_without_warnings(tmp_path):
+    """Issue 13: exactly README's environment (no extra HTTPS variables) passes `check --deploy`."""
+    env = readme_production_environment()
+    assert {"DATABASE_URL", "ALLOWED_HOSTS", "BEHIND_TLS_PROXY", "SECURE_COOKIES"} <= set(env)
+    assert not {"SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS"} & set(env)  # the defaults do it
+    proc = check_deploy(tmp_path, env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "System check identified no issues" in proc.stdout, proc.stdout + proc.stderr

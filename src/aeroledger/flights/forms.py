@@ -1,8 +1,7 @@
-import calendar
-import re
 from datetime import date
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -10,6 +9,15 @@ from django.utils.translation import pgettext_lazy
 from aeroledger.billing.models import Charge
 from aeroledger.members.models import Member
 from aeroledger.tenancy.forms import DateInput, OrganisationForm
+from aeroledger.tenancy.limits import (
+    MAX_LANDINGS,
+    MAX_QUANTITY,
+    MAX_UNIT_PRICE,
+    QUANTITY_RANGE,
+    UNIT_PRICE_RANGE,
+    validate_year,
+)
+from aeroledger.tenancy.params import BadParameter, parse_month
 
 from .models import Aerodrome, Aircraft, Flight
 
@@ -63,11 +71,17 @@ class FlightForm(OrganisationForm):
         if self.instance.pk:
             existing = {landing.aerodrome_id: landing.count for landing in self.instance.landings.all()}
         for aerodrome in self.aerodromes:
+            bounds = _("Landings at %(icao)s: a whole number from 0 to %(max)s.") % {
+                "icao": aerodrome.icao,
+                "max": MAX_LANDINGS,
+            }
             self.fields[f"landings_{aerodrome.pk}"] = forms.IntegerField(
                 label=_("Landings %(icao)s") % {"icao": aerodrome.icao},
                 min_value=0,
+                max_value=MAX_LANDINGS,
                 required=False,
                 initial=existing.get(aerodrome.pk, 0),
+                error_messages={"min_value": bounds, "max_value": bounds, "invalid": bounds},
             )
 
     def clean(self):
@@ -91,18 +105,28 @@ class FlightForm(OrganisationForm):
 
 
 class ChargeForm(forms.ModelForm):
+    """Adjusting a charge before sign-off: never below 0 (that would turn a debit into credit; a
+    correction of credit is a credit entry with a reason, booked by Manage invoicing), never absurd."""
+
     class Meta:
         model = Charge
         fields = ["text", "quantity", "unit_price"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, validator, high in (
+            ("quantity", QUANTITY_RANGE, MAX_QUANTITY),
+            ("unit_price", UNIT_PRICE_RANGE, MAX_UNIT_PRICE),
+        ):
+            field = self.fields[name]
+            field.validators.append(validator)
+            field.widget.attrs.update({"min": 0, "max": high})
 
 
 class MonthInput(forms.TextInput):
     """The browser's month picker (it reads and writes YYYY-MM)."""
 
     input_type = "month"
-
-
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
 class FlightFilterForm(forms.Form):
@@ -155,11 +179,25 @@ class FlightFilterForm(forms.Form):
         text = self.cleaned_data["month"].strip()
         if not text:
             return None
-        match = _MONTH.match(text)
-        if not match or not 1 <= int(match.group(2)) <= 12:
-            raise forms.ValidationError(_("Enter a month as YYYY-MM, e.g. 2026-10."))
-        year, month = int(match.group(1)), int(match.group(2))
-        return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+        try:
+            return parse_month(text, label=_("month"))
+        except BadParameter as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+    def _clean_year(self, name):
+        value = self.cleaned_data.get(name)
+        if value is not None:
+            try:
+                validate_year(value)
+            except ValidationError as exc:
+                raise forms.ValidationError(exc.messages) from exc
+        return value
+
+    def clean_start(self):
+        return self._clean_year("start")
+
+    def clean_end(self):
+        return self._clean_year("end")
 
     def clean(self):
         cleaned = super().clean()

@@ -9,17 +9,20 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from aeroledger.members.models import Member
 from aeroledger.tenancy.csvfiles import CSVImport, RowError
+from aeroledger.tenancy.limits import MAX_BLOCK_MINUTES, MAX_LANDINGS, validate_year
+from aeroledger.tenancy.params import BadParameter, parse_int
 
 from .models import Aerodrome, Aircraft, Flight, Landing
 
 COLUMNS = {"date", "aircraft", "pilot", "instructor", "block_minutes", "landings", "remarks"}
 REQUIRED = {"date", "aircraft", "pilot", "block_minutes"}
-_LANDING = re.compile(r"^([A-Za-z0-9]{4})(?::(\d+))?$")
+_LANDING = re.compile(r"^([A-Za-z0-9]{4})(?::([0-9]+))?$", re.ASCII)
 
 
 def parse_date(text: str) -> date:
@@ -40,6 +43,7 @@ class PlannedFlight:
 
 class FlightImport(CSVImport):
     rows: list[PlannedFlight]
+    rows_setting = "AEROLEDGER_CSV_MAX_FLIGHT_ROWS"  # a flight costs more to save than a member
 
     def validate(self) -> "FlightImport":
         csv_rows = self.read_rows(required=REQUIRED, known=COLUMNS)
@@ -53,6 +57,7 @@ class FlightImport(CSVImport):
         }
         for number, values in csv_rows:
             self._validate_row(number, values)
+        self.errors.sort(key=lambda e: e.row)
         return self
 
     def _validate_row(self, row: int, values: dict) -> None:
@@ -64,8 +69,11 @@ class FlightImport(CSVImport):
         flight_date = aircraft = pilot = instructor = minutes = None
         try:
             flight_date = parse_date(values["date"])
+            validate_year(flight_date)
         except ValueError:
             error("date", _("Not a date: %(value)r (use 24.11.2026).") % {"value": values["date"]})
+        except ValidationError as exc:
+            error("date", exc.messages[0])
         aircraft = self.aircraft.get(values["aircraft"].upper())
         if aircraft is None:
             error("aircraft", _("Unknown aircraft %(value)r.") % {"value": values["aircraft"]})
@@ -81,11 +89,12 @@ class FlightImport(CSVImport):
             elif instructor == pilot:
                 error("instructor", _("The instructor cannot be the pilot."))
         try:
-            minutes = int(values["block_minutes"])
-            if not 1 <= minutes <= 24 * 60:
-                raise ValueError
-        except ValueError:
-            error("block_minutes", _("Block minutes must be a whole number from 1 to 1440."))
+            minutes = parse_int(values["block_minutes"], label="", min_value=1, max_value=MAX_BLOCK_MINUTES)
+        except BadParameter:
+            error(
+                "block_minutes",
+                _("Block minutes must be a whole number from 1 to %(max)s.") % {"max": MAX_BLOCK_MINUTES},
+            )
         landings = []
         for part in values.get("landings", "").split():
             match = _LANDING.match(part)
@@ -95,9 +104,14 @@ class FlightImport(CSVImport):
             elif aerodrome is None:
                 error("landings", _("Unknown aerodrome %(value)r.") % {"value": match.group(1)})
             else:
-                count = int(match.group(2) or 1)
-                if count < 1:
-                    error("landings", _("The number of landings must be at least 1."))
+                digits = match.group(2) or "1"
+                count = int(digits) if len(digits) <= 9 else MAX_LANDINGS + 1  # 10**20 is no count
+                if not 1 <= count <= MAX_LANDINGS:
+                    error(
+                        "landings",
+                        _("The number of landings at %(icao)s must be from 1 to %(max)s.")
+                        % {"icao": aerodrome.icao, "max": MAX_LANDINGS},
+                    )
                 landings.append((aerodrome, count))
         if len(values.get("remarks", "")) > 500:
             error("remarks", _("At most 500 characters."))
@@ -128,5 +142,6 @@ class FlightImport(CSVImport):
         return len(self.rows)
 
 
-def import_flights(organisation, text: str) -> FlightImport:
-    return FlightImport(organisation, text).validate()
+def import_flights(organisation, source) -> FlightImport:
+    """`source`: the file as bytes, a binary stream or a str."""
+    return FlightImport(organisation, source).validate()

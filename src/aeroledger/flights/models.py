@@ -3,15 +3,15 @@
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from aeroledger.members.models import Member
+from aeroledger.tenancy.limits import BLOCK_MINUTES_RANGE, LANDINGS_RANGE, TARIFF_RANGE, validate_year
 from aeroledger.tenancy.models import Organisation
 
-PRICE = {"max_digits": 12, "decimal_places": 4, "validators": [MinValueValidator(Decimal("0"))]}
+PRICE = {"max_digits": 12, "decimal_places": 4, "validators": [TARIFF_RANGE]}
 
 
 class Aircraft(models.Model):
@@ -66,7 +66,7 @@ class FlightLocked(Exception):
 
 class Flight(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="flights")
-    date = models.DateField(_("date"))
+    date = models.DateField(_("date"), validators=[validate_year])
     aircraft = models.ForeignKey(
         Aircraft, verbose_name=_("aircraft"), on_delete=models.PROTECT, related_name="flights"
     )
@@ -81,7 +81,7 @@ class Flight(models.Model):
         blank=True,
         related_name="instructed_flights",
     )
-    block_minutes = models.PositiveIntegerField(_("block minutes"), validators=[MinValueValidator(1)])
+    block_minutes = models.PositiveIntegerField(_("block minutes"), validators=[BLOCK_MINUTES_RANGE])
     remarks = models.CharField(_("remarks"), max_length=500, blank=True)
     signed_off_at = models.DateTimeField(_("signed off"), null=True, blank=True)
     signed_off_by = models.ForeignKey(
@@ -179,7 +179,7 @@ class Landing(models.Model):
     aerodrome = models.ForeignKey(
         Aerodrome, verbose_name=_("aerodrome"), on_delete=models.PROTECT, related_name="landings"
     )
-    count = models.PositiveIntegerField(_("landings"), default=1, validators=[MinValueValidator(1)])
+    count = models.PositiveIntegerField(_("landings"), default=1, validators=[LANDINGS_RANGE])
 
     class Meta:
         verbose_name = _("landing")

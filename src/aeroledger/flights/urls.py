@@ -1,13 +1,13 @@
 from django.urls import path
 
-from . import views
+from . import import_views, views
 
 app_name = "flights"
 
 urlpatterns = [
     path("", views.flight_list, name="list"),
     path("new/", views.flight_create, name="create"),
-    path("import/", views.flight_import, name="import"),
+    path("import/", import_views.flight_import, name="import"),
     path("<int:flight_id>/", views.flight_detail, name="detail"),
     path("<int:flight_id>/edit/", views.flight_edit, name="edit"),
     path("<int:flight_id>/sign-off/", views.flight_sign_off, name="sign_off"),

@@ -1,6 +1,6 @@
-from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from aeroledger.tenancy import importpage
 from aeroledger.tenancy.forms import OrganisationForm
 
 from .models import Member
@@ -51,10 +51,23 @@ class MemberImportRowForm(MemberForm):
     class Meta(MemberForm.Meta):
         fields = [f for f in MemberForm.Meta.fields if f != "invoice_to"]
 
+    def __init__(self, *args, organisation, **kwargs):
+        super().__init__(*args, organisation=organisation, **kwargs)
+        # A CSV cell has no drop-down: the message lists what the column takes.
+        for name in ("kind", "language"):
+            allowed = ", ".join(str(value) for value, _label in self.fields[name].choices if value)
+            self.fields[name].error_messages["invalid_choice"] = _(
+                "'%(value)s' is not one of %(allowed)s."
+            ) % {"value": "%(value)s", "allowed": allowed}
+
+    def validate_unique(self):
+        """No query per row: the importer knows every number of the organisation and of the file
+        (an existing number is an update, a repeated one an error of its row)."""
+
     def clean_number(self):
         # Existing numbers are updated by the import, so only the format is checked here.
         return self.cleaned_data["number"].strip()
 
 
-class ImportUploadForm(forms.Form):
-    file = forms.FileField(label=_("CSV file"))
+# The upload form lives with the import page now; the name stays importable from here.
+ImportUploadForm = importpage.ImportUploadForm

@@ -4,10 +4,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from aeroledger.tenancy.access import org_required
+from aeroledger.tenancy.importpage import import_page
 from aeroledger.tenancy.models import Perm
-from aeroledger.tenancy.pages import import_page
 
-from .forms import ImportUploadForm, MemberForm
+from .forms import MemberForm
 from .imports import COLUMNS, import_members
 from .models import Member
 
@@ -72,8 +72,8 @@ def member_import(request, slug):
     return import_page(
         request,
         import_members,
+        kind="members",
         columns=COLUMNS,
-        form_class=ImportUploadForm,
         template="members/import.html",
         message=_("%(count)s members were imported."),
         next_url="members:list",

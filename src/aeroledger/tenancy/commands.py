@@ -1,10 +1,11 @@
 """What the management commands of every app share: finding the organisation, importing a CSV file."""
 
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from .csvfiles import CSVFileError, decode
+from .csvfiles import size_problem
 from .models import Organisation
 
 
@@ -15,20 +16,25 @@ def organisation_or_error(slug: str) -> Organisation:
         raise CommandError(f"No organisation with slug {slug!r}.") from None
 
 
-def read_csv_file(path: str) -> str:
+@contextmanager
+def open_csv_file(path: str):
+    """The file opened for reading (binary), after checking that it exists and is within the size
+    limit (AEROLEDGER_CSV_MAX_BYTES): a file over it is refused before a byte of it is read."""
     file = Path(path)
     if not file.is_file():
         raise CommandError(f"{path}: no such file.")
-    try:
-        return decode(file.read_bytes())
-    except CSVFileError as exc:
-        raise CommandError(f"{path}: {exc}") from exc
+    problem = size_problem(file.stat().st_size)
+    if problem:
+        raise CommandError(f"{path}: {problem}")
+    with file.open("rb") as stream:
+        yield stream
 
 
 class ImportCommand(BaseCommand):
     """`--org SLUG [--dry-run] FILE`: check every row of a CSV file, then import all rows or none.
 
-    A subclass names the importer, `import_rows(organisation, text) -> plan` (the plan has `rows`,
+    The file is read as a stream within the limits of tenancy/csvfiles.py (size, rows).
+    A subclass names the importer, `import_rows(organisation, stream) -> plan` (the plan has `rows`,
     `errors` and `commit()`, which raises ValueError when it cannot save), and says what it did in
     `imported(organisation, plan, count) -> str`.
     """
@@ -38,7 +44,7 @@ class ImportCommand(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="only check the file")
         parser.add_argument("file")
 
-    def import_rows(self, organisation: Organisation, text: str):
+    def import_rows(self, organisation: Organisation, stream):
         raise NotImplementedError
 
     def imported(self, organisation: Organisation, plan, count: int) -> str:
@@ -46,7 +52,8 @@ class ImportCommand(BaseCommand):
 
     def handle(self, *args, org, file, dry_run=False, **options):
         organisation = organisation_or_error(org)
-        plan = self.import_rows(organisation, read_csv_file(file))
+        with open_csv_file(file) as stream:
+            plan = self.import_rows(organisation, stream)
         if plan.errors:
             for error in plan.errors:
                 self.stderr.write(f"{file}: {error}")

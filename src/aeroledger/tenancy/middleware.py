@@ -24,3 +24,41 @@ class UserLanguageMiddleware:
         finally:
             # Threads serve many users: never let one request's language leak into the next.
             translation.deactivate()
+
+
+class BadParameterMiddleware:
+    """A `tenancy.params.BadParameter` raised by a view is answered 400 with its message, never 500."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from django.shortcuts import render
+
+        from .params import BadParameter
+
+        if isinstance(exception, BadParameter):
+            return render(request, "400.html", {"message": str(exception)}, status=400)
+        return None
+
+
+class NoStoreMiddleware:
+    """Pages for a logged-in user show member data: no cache (browser, proxy) may keep them.
+
+    `Cache-Control: no-store, private` on every response to an authenticated request (the static
+    files, served by WhiteNoise before this, keep their long caching).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            response["Cache-Control"] = "no-store, private"
+            response.headers.pop("Expires", None)
+        return response

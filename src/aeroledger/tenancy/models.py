@@ -87,3 +87,22 @@ class StaffProfile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.language})"
+
+
+class PendingImport(models.Model):
+    """An uploaded CSV file kept between its preview and the import (see tenancy/importpage.py).
+
+    Found by its random `token`, and only for the user and organisation that uploaded it and the
+    same import (`kind`); deleted after the import, and when older than an hour by the next upload.
+    """
+
+    token = models.CharField(max_length=64, unique=True)
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20)
+    name = models.CharField(max_length=255, blank=True)
+    data = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.kind} import {self.name} ({self.created_at:%Y-%m-%d %H:%M})"

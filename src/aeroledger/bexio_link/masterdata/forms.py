@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from aeroledger.tenancy.limits import MAX_ID
+
 from .master import MasterData
 from .models import BexioRecord, ChargeMapping, InvoiceSettings, Kind
 
@@ -111,4 +113,11 @@ class ChargeMappingForm(forms.Form):
 
 
 class LinkForm(forms.Form):
-    bexio_id = forms.IntegerField(label=_("bexio contact id"), min_value=1)
+    """Linking a member by hand: no id = show the candidates; an id = review it; `confirm` = do it."""
+
+    bexio_id = forms.IntegerField(label=_("bexio contact id"), min_value=1, max_value=MAX_ID, required=False)
+    confirm = forms.BooleanField(required=False)
+    outside_group_ok = forms.BooleanField(
+        label=_("I know this bexio contact is not one of our members' contacts; overwrite it anyway."),
+        required=False,
+    )

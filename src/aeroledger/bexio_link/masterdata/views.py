@@ -20,7 +20,9 @@ from .contacts import (
     ensure_contact,
     ensure_contact_group,
     fields_hash,
-    link_by_hand,
+    link_candidates,
+    link_confirmed,
+    link_preview,
     members_to_sync,
     unlink,
 )
@@ -382,24 +384,37 @@ def contact_sync(request, slug, member_id):
 
 @org_required(Perm.MANAGE_MEMBERS, post=True)
 def contact_link(request, slug, member_id):
+    """Link a member to a bexio contact by hand, in three POSTs of one form:
+
+    without `bexio_id`: the candidates (same number, e-mail or name; from bexio); with `bexio_id`:
+    what linking would overwrite there, field by field, and whether the contact is outside the
+    organisation's contact group; with `confirm`: link and write (outside the group only when
+    `outside_group_ok` was ticked). An id that is no candidate is refused.
+    """
     member = _member(request, member_id)
     form = LinkForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Give the id of the bexio contact."))
+        messages.error(request, _("Choose one of the offered bexio contacts."))
         return redirect("bexio_masterdata:contacts", slug)
     bexio_id = form.cleaned_data["bexio_id"]
+    context = {"member": member, "form": form}
     try:
         client = client_for(request.organisation)
-        link_by_hand(member, bexio_id, client)
-        ensure_contact(client, member)
+        if bexio_id is None:
+            context["candidates"] = link_candidates(client, member)
+            return render(request, "bexio_masterdata/contact_link.html", context)
+        if not form.cleaned_data["confirm"]:
+            context["preview"] = link_preview(client, member, bexio_id)
+            return render(request, "bexio_masterdata/contact_link.html", context)
+        link_confirmed(client, member, bexio_id, outside_group_ok=form.cleaned_data["outside_group_ok"])
     except _not_connected_errors() as exc:
         messages.error(request, _error_text(exc))
-    else:
-        messages.success(
-            request,
-            _("%(member)s is now linked to bexio contact %(id)s.")
-            % {"member": member.display_name, "id": bexio_id},
-        )
+        return redirect("bexio_masterdata:contacts", slug)
+    messages.success(
+        request,
+        _("%(member)s is now linked to bexio contact %(id)s.")
+        % {"member": member.display_name, "id": bexio_id},
+    )
     return redirect("bexio_masterdata:contacts", slug)
 
 

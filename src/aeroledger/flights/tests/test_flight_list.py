@@ -90,10 +90,32 @@ def test_bad_filters_are_shown_and_left_out(client, club):
     response = client.get(URL, {"month": "10/2026", "pilot": club["bruno"].pk})
     assert response.status_code == 200
     assert "month" in response.context["form"].errors
-    assert "Enter a month as YYYY-MM" in response.text
+    assert (
+        "Month must be a month as YYYY-MM from 1900 to 2100, e.g. 2026-11 (not &#x27;10/2026&#x27;)."
+        in response.text
+    )
     assert {f.pk for f in response.context["page"]} == keys(club, "bruno-oct-15", "bruno-nov")
     reversed_range = client.get(URL, {"start": "2026-10-31", "end": "2026-10-01"})
     assert "end" in reversed_range.context["form"].errors
+
+
+@pytest.mark.parametrize(
+    "params, field",
+    [
+        ({"month": "0000-01"}, "month"),  # issue 13: was a 500 (year 0)
+        ({"month": "9999-12"}, "month"),
+        ({"month": "２０２６-１０"}, "month"),  # full-width digits
+        ({"start": "0001-01-01"}, "start"),
+        ({"end": "9999-12-31"}, "end"),
+        ({"pilot": "99999999999999999999"}, "pilot"),
+        ({"aircraft": "²"}, "aircraft"),
+    ],
+)
+def test_out_of_range_filters_are_field_errors_not_500(client, club, params, field):
+    response = client.get(URL, params)
+    assert response.status_code == 200
+    assert field in response.context["form"].errors
+    assert len(response.context["page"].object_list) == len(club["flights"])
 
 
 def test_other_organisations_aircraft_and_members_are_not_choices(client, club):

@@ -100,7 +100,47 @@ def test_command(tmp_path, capsys):
 def test_payer_chains_are_refused():
     org = make_org()
     plan = import_members(org, "number;last_name;invoice_to\n1;A;\n2;B;1\n3;C;2\n")
-    assert [(e.row, e.column) for e in plan.errors] == [(4, "invoice_to")]
+    # The chain 3 -> 2 -> 1 is refused at both ends, with the form's reasons.
+    assert [(e.row, e.column) for e in plan.errors] == [(3, "invoice_to"), (4, "invoice_to")]
+    assert "pays for others" in plan.errors[0].message
+    assert "someone else paying" in plan.errors[1].message
+
+
+def test_a_member_who_pays_for_others_gets_no_payer_as_in_the_form():
+    """Issue 13: the import let a payer get a payer of their own (the form refuses it)."""
+    from aeroledger.members.forms import MemberForm
+
+    org = make_org()
+    payer = make_member(org, "1", last_name="Payer")
+    make_member(org, "2", last_name="Child", invoice_to=payer)
+    make_member(org, "3", last_name="Sponsor")
+    plan = import_members(org, "number;last_name;invoice_to\n1;Payer;3\n")
+    assert [(e.row, e.column) for e in plan.errors] == [(2, "invoice_to")]
+    form = MemberForm(
+        {"number": "1", "kind": "person", "last_name": "Payer", "country": "CH", "language": "de",
+         "invoice_to": Member.objects.get(number="3").pk},
+        instance=payer, organisation=org,
+    )  # fmt: skip
+    assert not form.is_valid()
+    assert plan.errors[0].message == form.errors["invoice_to"][0]
+
+
+def test_an_archived_member_cannot_pay():
+    org = make_org()
+    make_member(org, "9", last_name="Gone", is_active=False)
+    plan = import_members(org, "number;last_name;invoice_to\n1;A;9\n")
+    assert [(e.row, e.column, e.message) for e in plan.errors] == [
+        (2, "invoice_to", "The paying member is archived.")
+    ]
+
+
+def test_choice_errors_list_the_allowed_values():
+    org = make_org()
+    plan = import_members(org, "number;last_name;language;kind\n1;A;deutsch;robot\n")
+    messages = {e.column: e.message for e in plan.errors}
+    assert messages["language"] == "'deutsch' is not one of de, fr, it, en."
+    assert messages["kind"] == "'robot' is not one of person, company."
+    assert str(plan.errors[1]) == "row 2, column language: 'deutsch' is not one of de, fr, it, en."
 
 
 def test_empty_kind_country_language_cells_take_the_defaults_or_keep_the_value():
@@ -118,3 +158,28 @@ def test_empty_kind_country_language_cells_take_the_defaults_or_keep_the_value()
     assert (heidi.kind, heidi.country, heidi.language) == ("person", "CH", "de")
     keller = Member.objects.get(organisation=org, number="7")
     assert (keller.country, keller.language, keller.city) == ("DE", "fr", "Basel")
+
+
+def test_bulk_commit_saves_like_the_form_and_tells_listeners_of_updates():
+    """The import writes in bulk; members it updates still send post_save (bexio contact sync)."""
+    from django.db.models.signals import post_save
+
+    org = make_org()
+    payer = make_member(org, "1", last_name="Payer", country="DE")
+    seen = []
+
+    def listener(sender, instance, created, **kwargs):
+        seen.append((instance.number, created))
+
+    post_save.connect(listener, sender=Member)
+    try:
+        plan = import_members(org, "number;last_name;country;invoice_to\n1;Payer;ch;\n2;New;at;1\n")
+        assert plan.ok, plan.errors
+        assert plan.commit() == 2
+    finally:
+        post_save.disconnect(listener, sender=Member)
+    assert seen == [("1", False)]
+    new = Member.objects.get(organisation=org, number="2")
+    assert (new.country, new.invoice_to_id, new.kind, new.language) == ("AT", payer.pk, "person", "de")
+    payer.refresh_from_db()
+    assert payer.country == "CH" and payer.updated_at > payer.created_at

@@ -103,7 +103,7 @@ def test_import_preview_then_commit(client, org):
     preview = client.post(url, {"file": upload})
     assert preview.status_code == 200 and preview.context["plan"].ok
     assert not Member.objects.exists()
-    done = client.post(url, {"csv_text": preview.context["csv_text"], "action": "commit"})
+    done = client.post(url, {"token": preview.context["token"], "action": "commit"})
     assert done.status_code == 302
     assert Member.objects.get().last_name == "Gärtner"
 
