@@ -81,6 +81,13 @@ def main(argv: list[str] | None = None) -> int:
     args, settings = parse(argv)
     app = create_app(args.db, **settings)
     server = make_server(args.host, args.port, app)
+    if app.sandbox.seed_outdated:
+        print(
+            f"bexio-sandbox: {args.db} holds the seed of an older version (other articles and accounts); "
+            f"POST http://{args.host}:{server.server_port}/_sandbox/reset or delete the file for the new one",
+            file=sys.stderr,
+            flush=True,
+        )
     print(
         f"bexio-sandbox on http://{args.host}:{server.server_port} (issuer "
         f"http://{args.host}:{server.server_port}/realms/bexio, db {args.db})",

@@ -11,6 +11,7 @@ from . import chart
 
 DATA = Path(__file__).parent / "data"
 
+SEED_VERSION = 2  # 2: the club's chart of accounts, taxes, years and articles (HB-CQA/KGE/KCX, LSZF/LSZG)
 DEMO_COMPANY = "aero5demo7kz"
 SECOND_COMPANY = "zweit8ab3c4d"
 DEMO_CLIENT_ID = "aeroledger-demo"
@@ -333,3 +334,4 @@ def seed_all(store) -> None:
         seed_company(store, company)
         seed_lookups(store, company)
     store.kv_set("seeded", True)
+    store.kv_set("seed_version", SEED_VERSION)

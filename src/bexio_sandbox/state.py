@@ -49,6 +49,8 @@ class Sandbox:
             else:  # a kept --db: the callbacks it knows stay, the ones given now are added
                 known = (self.realm.client(seed.DEMO_CLIENT_ID) or {}).get("redirect_uris", [])
                 self.realm.register_demo_client(known)
+            # a --db seeded by an older version keeps its data; `POST /_sandbox/reset` brings the current seed
+            self.seed_outdated = self.store.kv_get("seed_version", 1) != seed.SEED_VERSION
 
     @property
     def wake(self):
@@ -63,6 +65,7 @@ class Sandbox:
         with self.store.tx():
             self.store.wipe(keep_keys=("signing_key",))
             self._seed()
+        self.seed_outdated = False
         self.settings = copy.deepcopy(self.defaults)
         self.faults.clear()
         self.limiter.clear()

@@ -98,3 +98,14 @@ def test_cli_option_and_environment(monkeypatch):
     for bad in ("127.0.0.1:8080/cb", "ftp://x/cb", "http://x/cb#frag"):
         with pytest.raises(SystemExit):
             parse(["--demo-redirect-uri", bad])
+
+
+def test_a_db_of_an_older_seed_is_flagged_until_reset(tmp_path):
+    db = str(tmp_path / "old.sqlite3")
+    with running_sandbox(db=db) as sb:
+        assert sb.sandbox.seed_outdated is False
+        sb.sandbox.store.kv_set("seed_version", 1)  # as a file seeded before the club's chart
+    with running_sandbox(db=db) as sb:
+        assert sb.sandbox.seed_outdated is True
+        sb.reset()
+        assert sb.sandbox.seed_outdated is False
