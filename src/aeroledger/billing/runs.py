@@ -12,6 +12,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from aeroledger.members.models import Member
+from aeroledger.tenancy.limits import FIRST_YEAR, LAST_YEAR
 from aeroledger.tenancy.models import Organisation
 
 from .models import (
@@ -27,8 +28,10 @@ from .money import settle
 
 PAYMENT_TERM_DAYS = 30
 # 2026-11 (ISO) or 11.2026 (as a Swiss person writes a month).
-_PERIODS = (re.compile(r"^(?P<y>\d{4})-(?P<m>\d{1,2})$"), re.compile(r"^(?P<m>\d{1,2})\.(?P<y>\d{4})$"))
-FIRST_YEAR, LAST_YEAR = 2000, 2100
+_PERIODS = (
+    re.compile(r"^(?P<y>[0-9]{4})-(?P<m>[0-9]{1,2})$", re.ASCII),
+    re.compile(r"^(?P<m>[0-9]{1,2})\.(?P<y>[0-9]{4})$", re.ASCII),
+)
 
 
 class BadPeriod(ValueError):

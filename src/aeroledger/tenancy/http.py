@@ -10,11 +10,12 @@ def safe_next(request, default: str, *, field: str = "next") -> str:
     passes; `https://evil.example`, `//evil.example`, `javascript:...`, `\\\\evil` and the like give
     `default`. Use it wherever a view redirects to a `next` it was given:
 
-        return redirect(safe_next(request, reverse("bexio_transfer:log", args=[slug])))
+        return HttpResponseRedirect(safe_next(request, reverse("bexio_transfer:log", args=[slug])))
     """
     candidate = request.POST.get(field) or request.GET.get(field) or ""
     candidate = candidate.strip()
-    if candidate and url_has_allowed_host_and_scheme(
+    # Only a path of this site: "-1" or "members" would be taken for a view name by redirect().
+    if candidate.startswith("/") and url_has_allowed_host_and_scheme(
         candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return candidate

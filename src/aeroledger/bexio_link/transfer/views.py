@@ -8,10 +8,9 @@ from decimal import Decimal
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -20,7 +19,9 @@ from aeroledger.bexio_link.connection.models import BexioCall, connection_for
 from aeroledger.bexio_link.masterdata.mapping import mapping_for
 from aeroledger.billing.models import Invoice, InvoicePosition, InvoiceStatus
 from aeroledger.tenancy.access import org_required
+from aeroledger.tenancy.http import safe_next
 from aeroledger.tenancy.models import Perm
+from aeroledger.tenancy.params import int_list_param, int_param
 from bexio import errors
 
 from .invoices import status as bexio_status
@@ -52,20 +53,9 @@ def transfer_problem(org) -> str:
     return problems[0] if problems else ""
 
 
-def _ids(request, name: str = "invoice_ids") -> list[int]:
-    return [int(v) for v in request.POST.getlist(name) if v.isdigit() and len(v) <= 12]
-
-
 def _back(request, default: str, slug: str):
-    return redirect(safe_next(request, default, slug))
-
-
-def safe_next(request, default: str, slug: str) -> str:
-    """A `next` on this site only (never an open redirect), else the named page."""
-    target = request.POST.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return target
-    return reverse(default, args=[slug])
+    """To the POSTed `next` when it stays on this site (never an open redirect), else the named page."""
+    return HttpResponseRedirect(safe_next(request, reverse(default, args=[slug])))
 
 
 def _waiting(org):
@@ -127,7 +117,7 @@ def start(request, slug):
     # From this page or the invoice list: scope "all", or "selected" with invoice_ids (the default
     # when invoice_ids are posted without a scope).
     scope = request.POST.get("scope") or ("selected" if request.POST.getlist("invoice_ids") else "all")
-    ids = _ids(request) if scope == "selected" else None
+    ids = int_list_param(request.POST, "invoice_ids", label=_("invoice")) if scope == "selected" else None
     if ids is not None and not ids:
         messages.warning(request, _("Select the invoices to transfer."))
         return _back(request, "bexio_transfer:transfers", slug)
@@ -160,7 +150,7 @@ def preview(request, slug):
         )
         .order_by("date", "number")
     )
-    wanted = [int(v) for v in request.GET.getlist("invoice") if v.isdigit() and len(v) <= 12]
+    wanted = int_list_param(request.GET, "invoice", label=_("invoice"))
     if wanted:
         invoices = invoices.filter(pk__in=wanted)
     mapping = mapping_for(org)
@@ -201,8 +191,10 @@ def log_view(request, slug):
             rows = rows.filter(Q(path__icontains=q) | Q(message__icontains=q) | Q(context__icontains=q))
         if status == "errors":
             rows = rows.filter(Q(status__gte=400) | Q(status__isnull=True))
-        elif status.isdigit() and len(status) == 3:
-            rows = rows.filter(status=int(status))
+        elif status:
+            rows = rows.filter(
+                status=int_param(request.GET, "status", label=_("status"), min_value=100, max_value=599)
+            )
     else:
         rows = OutboxAttempt.objects.filter(organisation=org).select_related(
             "item__invoice__member", "item__credit_entry"
