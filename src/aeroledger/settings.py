@@ -78,7 +78,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "aeroledger.tenancy.middleware.ContentSecurityPolicyMiddleware",  # django-csp's, + bexio's login
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -228,8 +228,8 @@ AEROLEDGER_BASE_URL = os.environ.get("AEROLEDGER_BASE_URL", "http://127.0.0.1:80
 BEXIO_TIMEOUT_S = float(os.environ.get("BEXIO_TIMEOUT_S", "30"))
 
 # Content-Security-Policy (django-csp): scripts (htmx) and styles only from this site, no inline
-# script or style anywhere. Forms may post here and to bexio's login (Connect redirects there).
-_BEXIO_AUTH = "{0.scheme}://{0.netloc}".format(urlsplit(BEXIO_AUTH_ISSUER))
+# script or style anywhere. Forms may post here; the middleware adds bexio's login (BEXIO_AUTH_ISSUER),
+# where "Connect" redirects.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
@@ -239,7 +239,7 @@ CONTENT_SECURITY_POLICY = {
         "img-src": ["'self'", "data:"],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
-        "form-action": ["'self'", _BEXIO_AUTH],
+        "form-action": ["'self'"],
         "frame-ancestors": ["'none'"],
         "base-uri": ["'none'"],
         "object-src": ["'none'"],

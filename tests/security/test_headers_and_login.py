@@ -36,8 +36,9 @@ def test_every_page_has_a_strict_content_security_policy(client, org):
 
 
 def test_forms_may_post_to_the_site_and_bexio_login_only(client, settings):
+    settings.BEXIO_AUTH_ISSUER = "https://auth.bexio.com/realms/bexio"
     policy = csp_of(client.get(reverse("login")))
-    assert policy["form-action"].split()[1:] == ["'self'", "http://127.0.0.1:8765"]
+    assert policy["form-action"].split()[1:] == ["'self'", "https://auth.bexio.com"]
 
 
 def test_no_template_has_inline_script_or_style():

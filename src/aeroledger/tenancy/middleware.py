@@ -1,3 +1,7 @@
+from urllib.parse import urlsplit
+
+from csp.middleware import CSPMiddleware
+from django.conf import settings
 from django.utils import translation
 
 
@@ -62,3 +66,21 @@ class NoStoreMiddleware:
             response["Cache-Control"] = "no-store, private"
             response.headers.pop("Expires", None)
         return response
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's middleware (CONTENT_SECURITY_POLICY in settings), with one addition: forms may
+    also lead to bexio's login (`form-action`), the origin of BEXIO_AUTH_ISSUER as configured now.
+
+    "Connect to bexio" posts here and is redirected there; browsers apply form-action to that
+    redirect. Read per request, so the policy follows the setting (tests point it at a sandbox).
+    """
+
+    def get_policy_parts(self, request, response, report_only=False):
+        parts = super().get_policy_parts(request, response, report_only)
+        issuer = urlsplit(getattr(settings, "BEXIO_AUTH_ISSUER", "") or "")
+        if not report_only and issuer.scheme in ("http", "https") and issuer.netloc:
+            update = dict(parts.update or {})
+            update["form-action"] = [*update.get("form-action", []), f"{issuer.scheme}://{issuer.netloc}"]
+            parts.update = update
+        return parts
