@@ -99,7 +99,7 @@ def test_transfer_selected_invoices_in_a_browser(
     live = page.locator("#transfer-live")
     assert "2 in bexio" in live.inner_text()
     assert "0 need attention" in live.inner_text()
-    assert page.locator("#progress [role=progressbar]").get_attribute("aria-valuenow") == "100"
+    assert page.locator("#progress progress").get_attribute("value") == "100"
     assert live.get_attribute("hx-get") is None
     assert page.locator("#start tbody tr").count() == 1
     assert left_out.number in page.locator("#start tbody").inner_text()
