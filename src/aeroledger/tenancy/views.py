@@ -2,10 +2,18 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import cache_control
 
 from .access import org_required, organisations_for
 from .models import StaffProfile
+
+
+@cache_control(max_age=86400, public=True)
+def favicon(request):
+    """`/favicon.ico`, which browsers and feed readers ask for whatever the page says."""
+    return redirect(static("aeroledger/favicon.ico"), permanent=True)
 
 
 @login_required
