@@ -160,6 +160,10 @@ STORAGES = {
     },
 }
 
+# The overview's figures and the unfiltered lists' totals are kept this many seconds per
+# organisation (tenancy/figures.py); a person's own changes show at once. 0 turns it off.
+AEROLEDGER_FIGURES_TTL = float(os.environ.get("AEROLEDGER_FIGURES_TTL", "30"))
+
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "aeroledger@localhost")
 
