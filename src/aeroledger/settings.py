@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "aeroledger.members",
     "aeroledger.flights",
     "aeroledger.billing",
+    "aeroledger.dashboard",
     "aeroledger.bexio_link.connection",
     "aeroledger.bexio_link.masterdata",
     "aeroledger.bexio_link.transfer",

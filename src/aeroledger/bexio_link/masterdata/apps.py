@@ -11,8 +11,11 @@ class BexioMasterdataConfig(AppConfig):
 
         from aeroledger.bexio_link.connection.models import BexioConnection
         from aeroledger.members.models import Member
+        from aeroledger.tenancy import hooks
 
+        from . import panels
         from .signals import connection_saved, member_saved
 
         post_save.connect(member_saved, sender=Member, dispatch_uid="bexio_masterdata.member_saved")
         post_save.connect(connection_saved, sender=BexioConnection, dispatch_uid="bexio_masterdata.connected")
+        hooks.register("member_detail", panels.member_panel)
