@@ -76,6 +76,8 @@ def test_on_a_phone_menus_are_short_and_tables_fit(demo, browser_page, live_serv
     for path in ("/o/demo/invoicing/invoices/", "/o/demo/members/", "/o/demo/credit-accounts/", "/o/demo/"):
         page.goto(live_server.url + path)
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+        wraps = "[...document.querySelectorAll('.table-wrap')].every(w => w.scrollWidth <= w.clientWidth)"
+        assert page.evaluate(wraps), f"{path}: a table scrolls sideways"
     page.goto(f"{live_server.url}/o/demo/invoicing/invoices/")
     assert page.locator(".mainnav li.active > .subnav").bounding_box()["height"] < 60
     header = page.locator("#invoice-table thead th:visible").all_inner_texts()

@@ -67,7 +67,7 @@ def member_detail(request, slug, member_id):
     pays_for = list(member.pays_for.order_by("sort_name", "id"))
     flights = (
         Flight.objects.filter(organisation=request.organisation)
-        .filter(Q(pilot=member) | Q(instructor=member))
+        .filter(Q(pilot=member) | Q(instructor=member) | Q(pilot__invoice_to=member))
         .select_related("aircraft", "pilot", "instructor")
         .order_by("-date", "-id")[:RECENT]
     )
