@@ -65,9 +65,11 @@ def member_detail(request, slug, member_id):
         Member.objects.select_related("invoice_to"), organisation=request.organisation, pk=member_id
     )
     pays_for = list(member.pays_for.order_by("sort_name", "id"))
+    # Their own flights, those they taught, and those of the members they pay for (each through
+    # its index: no join over every flight).
     flights = (
         Flight.objects.filter(organisation=request.organisation)
-        .filter(Q(pilot=member) | Q(instructor=member) | Q(pilot__invoice_to=member))
+        .filter(Q(pilot_id__in=[member.pk, *(m.pk for m in pays_for)]) | Q(instructor=member))
         .select_related("aircraft", "pilot", "instructor")
         .order_by("-date", "-id")[:RECENT]
     )
