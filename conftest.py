@@ -11,6 +11,7 @@ def pytest_configure(config):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
     settings.STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns when it is missing
+    settings.AEROLEDGER_FIGURES_TTL = 0  # figures computed afresh: tests see their own data (see figures.py)
 
 
 def _on_postgres() -> bool:

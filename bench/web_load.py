@@ -1,15 +1,28 @@
-"""The web app under load: 50 concurrent users browsing a big organisation while a transfer runs.
+"""The web app under load: every page kind for one user, then 50 users while a transfer runs.
 
 Builds on PostgreSQL (database `webload`, created and dropped here) an organisation with 50,000
-invoices and 5,000 members (bulk_create), and a second organisation connected to the bexio sandbox
-whose transfer a worker process runs during the load. Serves the app with gunicorn on a free
-loopback port, then `--users` threads (httpx, each with its own logged-in session) browse member
-and invoice lists (random pages, searches), member and invoice pages for `--seconds` seconds.
-Prints requests, errors (any status >= 400 or exception), throughput, and p50/p95/p99 latency,
-overall and per page kind.
+invoices, 5,000 members, their credit accounts (a deposit each, a debit per invoice, payments on
+the paid invoices), 20,000 flights with their charges, twelve billing runs and the bexio transfer
+state of the transferred invoices (bulk_create), and a second organisation connected to the bexio
+sandbox. Serves the app with gunicorn on a free loopback port, then:
 
-    .venv/bin/python bench/web_load.py [--users 50] [--seconds 30] [--invoices 50000] [--members 5000]
-                                       [--gunicorn-workers 3] [--threads 4]
+1. one user (one thread, one session) requests the page kinds in turn for `--single-seconds`:
+   dashboard, member list (random pages, searches, sorted by name, below the threshold), member
+   page, invoice list (random pages, filters, totals), invoice page, credit accounts, flights;
+2. `--users` threads (httpx, each with its own logged-in session) pick page kinds at random for
+   `--seconds` while a worker process transfers the second organisation's `--transfer-invoices`
+   invoices to the sandbox (100 ms latency); after the load the worker may finish its batch.
+
+Prints per page kind n, p50 and p95 for one user; requests, errors, throughput, p50/p95/p99 and
+per-kind p95 for the 50 users; and a verdict line with the targets (one user: p95 <= 150 ms for
+every page kind; 50 users: p95 < 1500 ms and throughput >= `--target-rps`). The verdict FAILS and
+the exit status is 1 when a target is missed, a request failed, a page kind was never measured or
+the transfer alongside did not finish its batch (the work did not finish).
+
+    .venv/bin/python bench/web_load.py [--users 50] [--seconds 30] [--single-seconds 30]
+                                       [--invoices 50000] [--members 5000] [--flights 20000]
+                                       [--gunicorn-workers 3] [--threads 4] [--transfer-invoices 300]
+                                       [--target-rps 52] [--db webload]
 """
 
 import argparse
@@ -34,38 +47,59 @@ sys.path.insert(0, str(ROOT / "src"))
 from _common import free_port, pct, pg_admin, teardown_postgres  # noqa: E402
 
 DB = "webload"
+SINGLE_P95_MS = 150
+MANY_P95_MS = 1500
+LAST_NAMES = ["Müller", "Mueller", "Muster", "Bärtschi", "Brunner", "Keller", "Zürcher", "Égger", "Pilot"]
 
 
-def build_big_org(n_members: int, n_invoices: int, n_users: int):
+def build_big_org(n_members: int, n_invoices: int, n_flights: int, n_users: int):
     from django.contrib.auth import get_user_model
     from django.contrib.auth.hashers import make_password
 
-    from aeroledger.billing.models import Invoice, InvoicePosition, InvoiceStatus
+    from aeroledger.bexio_link.transfer.models import TransferState
+    from aeroledger.billing.models import (
+        BillingRun,
+        Charge,
+        CreditEntry,
+        Invoice,
+        InvoicePosition,
+        InvoiceStatus,
+    )
+    from aeroledger.flights.models import Aircraft, Flight
     from aeroledger.members.models import Member
     from aeroledger.tenancy.models import Membership, Organisation
 
     org = Organisation.objects.create(name="Big club", slug="big", bexio_option=True)
     rnd = random.Random(5)
-    Member.objects.bulk_create(
-        (
-            Member(
-                organisation=org,
-                number=f"{i:06d}",
-                first_name=rnd.choice(["Anna", "Beat", "Luca", "Zoë"]),
-                last_name=f"Pilot{i}",
-                street="Weg",
-                house_number="1",
-                postcode="5242",
-                city="Lupfig",
-                country="CH",
-                email=f"m{i}@example.ch",
-            )  # fmt: skip
-            for i in range(n_members)
-        ),
-        batch_size=2000,
-    )
-    member_ids = list(Member.objects.filter(organisation=org).values_list("id", flat=True))
+    members = [
+        Member(
+            organisation=org,
+            number=f"{i:06d}",
+            first_name=rnd.choice(["Anna", "Beat", "Luca", "Zoë"]),
+            last_name=f"{rnd.choice(LAST_NAMES)} {i}",
+            street="Weg",
+            house_number="1",
+            postcode="5242",
+            city="Lupfig",
+            country="CH",
+            email=f"m{i}@example.ch",
+            invoice_to=None,
+        )
+        for i in range(n_members)
+    ]
+    for m in members:
+        if hasattr(m, "update_sort_name"):  # the stored name sort key (absent in older versions)
+            m.update_sort_name()
+    Member.objects.bulk_create(members, batch_size=2000)
+    member_ids = list(Member.objects.filter(organisation=org).order_by("id").values_list("id", flat=True))
+    # Every tenth member is paid for by the member before it.
+    for k in range(1, len(member_ids), 10):
+        Member.objects.filter(pk=member_ids[k]).update(invoice_to_id=member_ids[k - 1])
     today = date.today()
+    runs = BillingRun.objects.bulk_create(
+        BillingRun(organisation=org, period_start=date(2026, m, 1), period_end=date(2026, m, 28))
+        for m in range(1, 13)
+    )
     statuses = [InvoiceStatus.DRAFT, InvoiceStatus.APPROVED, InvoiceStatus.TRANSFERRED, InvoiceStatus.PAID]
     Invoice.objects.bulk_create(
         (
@@ -79,12 +113,16 @@ def build_big_org(n_members: int, n_invoices: int, n_users: int):
                 title=f"Flights {i}",
                 total=Decimal("123.45"),
                 amount_due=Decimal("123.45"),
+                run=runs[i % 12],
             )  # fmt: skip
             for i in range(n_invoices)
         ),
         batch_size=5000,
     )
-    invoice_ids = list(Invoice.objects.filter(organisation=org).values_list("id", flat=True))
+    invoices = list(
+        Invoice.objects.filter(organisation=org).order_by("id").values_list("id", "member_id", "status")
+    )
+    invoice_ids = [i for i, _m, _s in invoices]
     InvoicePosition.objects.bulk_create(
         (
             InvoicePosition(
@@ -100,10 +138,81 @@ def build_big_org(n_members: int, n_invoices: int, n_users: int):
         ),
         batch_size=5000,
     )
+    # Credit accounts: a deposit per member, a debit per invoice, a payment on each paid invoice.
+    entries = [
+        CreditEntry(
+            organisation=org, member_id=m, kind="deposit", amount=Decimal(rnd.randrange(0, 300000)) / 100
+        )
+        for m in member_ids
+    ]
+    for i, m, status in invoices:
+        entries.append(CreditEntry(organisation=org, member_id=m, kind="charge", amount=Decimal("-123.45")))
+        if status == InvoiceStatus.PAID:
+            entries.append(
+                CreditEntry(
+                    organisation=org, member_id=m, kind="payment", amount=Decimal("123.45"), invoice_id=i
+                )
+            )
+    CreditEntry.objects.bulk_create(entries, batch_size=5000)
+    # The transfer state of the transferred and paid invoices, a few failed and waiting ones.
+    states = []
+    for n, (i, _m, status) in enumerate(invoices):
+        if status in (InvoiceStatus.TRANSFERRED, InvoiceStatus.PAID):
+            states.append(TransferState(organisation=org, invoice_id=i, status="done", document_nr=f"RE-{i}"))
+        elif status == InvoiceStatus.APPROVED and n % 40 == 1:
+            states.append(TransferState(organisation=org, invoice_id=i, status="failed", last_error="x"))
+        elif status == InvoiceStatus.APPROVED and n % 40 == 5:
+            states.append(TransferState(organisation=org, invoice_id=i, status="pending"))
+    TransferState.objects.bulk_create(states, batch_size=5000)
+    # Flights with their aircraft-time charge.
+    fleet = [
+        Aircraft.objects.create(
+            organisation=org,
+            registration=f"HB-K{c}",
+            type_name="C172",
+            price_per_minute=Decimal("4.20"),
+            instruction_price_per_minute=Decimal("1.50"),
+        )
+        for c in "ABC"
+    ]
+    Flight.objects.bulk_create(
+        (
+            Flight(
+                organisation=org,
+                date=today - timedelta(days=i % 365),
+                aircraft=fleet[i % 3],
+                pilot_id=member_ids[i % len(member_ids)],
+                block_minutes=30 + i % 90,
+            )  # fmt: skip
+            for i in range(n_flights)
+        ),
+        batch_size=5000,
+    )
+    flights = list(
+        Flight.objects.filter(organisation=org).values_list("id", "pilot_id", "aircraft_id", "date")
+    )
+    Charge.objects.bulk_create(
+        (
+            Charge(
+                organisation=org,
+                member_id=p,
+                charge_type="aircraft_time",
+                aircraft_id=a,
+                flight_id=f,
+                date=d,
+                text="Flight",
+                quantity=60,
+                unit_price=Decimal("4.20"),
+                amount=Decimal("252.00"),
+            )  # fmt: skip
+            for f, p, a, d in flights
+        ),
+        batch_size=5000,
+    )
     User = get_user_model()
     password = make_password("load-test-pw")
-    users = User.objects.bulk_create(User(username=f"load{i}", password=password) for i in range(n_users))
-    users = list(User.objects.filter(username__startswith="load"))
+    User.objects.bulk_create(User(username=f"load{i}", password=password) for i in range(n_users))
+    users = list(User.objects.filter(username__startswith="load").order_by("id"))
     Membership.objects.bulk_create(
         Membership(user=u, organisation=org, manage_settings=True, manage_invoicing=True, manage_members=True)
         for u in users
@@ -124,15 +233,87 @@ def session_cookie(user) -> str:
     return s.session_key
 
 
-def main() -> None:
+def page_kinds(slug: str, n_invoices: int, n_members: int, n_flights: int, member_ids, invoice_ids):
+    """(kind, url maker) pairs; a kind listed twice is picked twice as often."""
+    pages = max(1, n_invoices // 50)
+    member_pages = max(1, n_members // 50)
+    flight_pages = max(1, n_flights // 50)
+    statuses = ["draft", "approved", "open", "paid"]
+    invoices = f"/o/{slug}/invoicing/invoices/"
+    return [
+        ("dashboard", lambda r: f"/o/{slug}/"),
+        ("invoice list", lambda r: f"/o/{slug}/invoicing/invoices/?page={r.randint(1, pages)}"),
+        ("invoice list", lambda r: f"{invoices}?status={r.choice(statuses)}&page={r.randint(1, 20)}"),
+        ("invoice list", lambda r: f"{invoices}?show=owed&sort=name&page={r.randint(1, 50)}"),
+        ("member list", lambda r: f"/o/{slug}/members/?page={r.randint(1, member_pages)}"),
+        ("member list", lambda r: f"/o/{slug}/members/?q={r.choice(LAST_NAMES)}%20{r.randint(1, n_members)}"),
+        ("invoice", lambda r: f"/o/{slug}/invoicing/invoices/{r.choice(invoice_ids)}/"),
+        ("member", lambda r: f"/o/{slug}/members/{r.choice(member_ids)}/"),
+        ("credit accounts", lambda r: f"/o/{slug}/credit-accounts/?page={r.randint(1, member_pages)}"),
+        ("credit accounts", lambda r: f"/o/{slug}/credit-accounts/?balance=low"),
+        ("flights", lambda r: f"/o/{slug}/flights/?page={r.randint(1, flight_pages)}"),
+    ]  # fmt: skip
+
+
+def load(base, cookies, kinds, *, users: int, seconds: float, cycle: bool, cookie_name: str):
+    """`users` threads browse for `seconds`; {kind: [ms]}, errors, elapsed seconds."""
+    import httpx
+
+    results: dict[str, list[float]] = defaultdict(list)
+    errors: list[str] = []
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+
+    def user(n: int) -> None:
+        r = random.Random(n)
+        with httpx.Client(base_url=base, timeout=60, cookies={cookie_name: cookies[n]}) as c:
+            for step in range(100_000):  # bounded; the deadline ends it first
+                if time.monotonic() >= deadline:
+                    return
+                kind, make = kinds[step % len(kinds)] if cycle else r.choice(kinds)
+                url = make(r)
+                t0 = time.perf_counter()
+                try:
+                    resp = c.get(url)
+                    ok, status = resp.status_code < 400, resp.status_code
+                except httpx.HTTPError as exc:
+                    ok, status = False, type(exc).__name__
+                ms = (time.perf_counter() - t0) * 1000
+                with lock:
+                    results[kind].append(ms)
+                    if not ok:
+                        errors.append(f"{status} {url}")
+
+    threads = [threading.Thread(target=user, args=(i,)) for i in range(users)]
+    started = time.monotonic()
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    return results, errors, time.monotonic() - started
+
+
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--single-seconds", type=float, default=30)
     parser.add_argument("--invoices", type=int, default=50000)
     parser.add_argument("--members", type=int, default=5000)
+    parser.add_argument("--flights", type=int, default=20000)
     parser.add_argument("--gunicorn-workers", type=int, default=3)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--transfer-invoices", type=int, default=300)
+    parser.add_argument(
+        "--transfer-grace", type=float, default=120, help="seconds the transfer may take after the load"
+    )
+    parser.add_argument(
+        "--build-only", action="store_true", help="build, keep the database, stop (profiling)"
+    )
+    parser.add_argument("--db", default=DB, help="PostgreSQL database to create and drop (default webload)")
+    parser.add_argument(
+        "--target-rps", type=float, default=52, help="50 users: twice the 26 req/s measured before"
+    )
     args = parser.parse_args()
 
     import httpx
@@ -140,13 +321,14 @@ def main() -> None:
 
     import campaign
 
+    db = args.db
     tmp = tempfile.mkdtemp(prefix="webload-")
-    pg_admin(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
-    pg_admin(f"CREATE DATABASE {DB}")
+    pg_admin(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
+    pg_admin(f"CREATE DATABASE {db}")
     sb = transfer_1000.SandboxProcess(6000)
     server = worker = None
     try:
-        campaign.setup_env(tmp, f"postgres://postgres@127.0.0.1:5432/{DB}", sb.url)
+        campaign.setup_env(tmp, f"postgres://postgres@127.0.0.1:5432/{db}", sb.url)
         os.environ["BEXIO_TIMEOUT_S"] = "30"
         os.environ["DB_CONN_MAX_AGE"] = "60"
         campaign.django_setup()
@@ -157,11 +339,23 @@ def main() -> None:
         call_command("migrate", verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)  # DEBUG off: the manifest is needed
         t = time.monotonic()
-        org, users, member_ids, invoice_ids = build_big_org(args.members, args.invoices, args.users)
-        print(f"built {args.invoices} invoices, {args.members} members in {time.monotonic() - t:.0f} s")
+        org, users, member_ids, invoice_ids = build_big_org(
+            args.members, args.invoices, args.flights, args.users
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")  # as autovacuum would have by now: statistics, visibility map
+        print(
+            f"built {args.invoices} invoices, {args.members} members, {args.flights} flights "
+            f"in {time.monotonic() - t:.0f} s"
+        )
         cookies = [session_cookie(u) for u in users]
+        if args.build_only:
+            print(f"kept database {db}; users load0..load{args.users - 1}, password load-test-pw")
+            sb.close()
+            connection.close()
+            os._exit(0)  # leaves the database in place (the finally clause would drop it)
 
-        # A second organisation whose transfer runs during the load.
+        # A second organisation whose transfer runs during the 50-user load.
         from bexio import BexioClient, StaticToken
 
         tokens = sb.control.post("tokens", json={"scopes": campaign.ALL_SCOPES}).json()
@@ -201,90 +395,96 @@ def main() -> None:
                 break
             except httpx.TransportError:
                 time.sleep(0.1)
-        worker = subprocess.Popen(
-            [
-                sys.executable,
-                str(BENCH / "campaign.py"),
-                "--worker",
-                "--org",
-                str(side.pk),
-                "--concurrency",
-                "8",
-            ],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+        kinds = page_kinds(org.slug, args.invoices, args.members, args.flights, member_ids, invoice_ids)
+        cookie_name = settings.SESSION_COOKIE_NAME
+        # Warm up: every worker process imports and compiles templates once.
+        load(
+            base,
+            cookies,
+            kinds,
+            users=args.gunicorn_workers * 2,
+            seconds=5,
+            cycle=True,
+            cookie_name=cookie_name,
         )
 
-        slug = org.slug
-        pages = max(1, args.invoices // 50)
-        member_pages = max(1, args.members // 50)
-        kinds = [
-            ("invoice list", lambda r: f"/o/{slug}/invoicing/invoices/?page={r.randint(1, pages)}"),
-            ("invoice list", lambda r: f"/o/{slug}/invoicing/invoices/?page={r.randint(1, pages)}"),
-            ("member list", lambda r: f"/o/{slug}/members/?page={r.randint(1, member_pages)}"),
-            ("member list", lambda r: f"/o/{slug}/members/?q=Pilot{r.randint(1, args.members)}"),
-            ("invoice", lambda r: f"/o/{slug}/invoicing/invoices/{r.choice(invoice_ids)}/"),
-            ("member", lambda r: f"/o/{slug}/members/{r.choice(member_ids)}/"),
-        ]
-        results: dict[str, list[float]] = defaultdict(list)
-        errors: list[str] = []
-        lock = threading.Lock()
-        deadline = time.monotonic() + args.seconds
-
-        def user(n: int) -> None:
-            r = random.Random(n)
-            with httpx.Client(
-                base_url=base, timeout=60, cookies={settings.SESSION_COOKIE_NAME: cookies[n]}
-            ) as c:
-                for _ in range(100_000):  # bounded; the deadline ends it first
-                    if time.monotonic() >= deadline:
-                        return
-                    kind, make = r.choice(kinds)
-                    url = make(r)
-                    t0 = time.perf_counter()
-                    try:
-                        resp = c.get(url)
-                        ok = resp.status_code < 400
-                        status = resp.status_code
-                    except httpx.HTTPError as exc:
-                        ok, status = False, type(exc).__name__
-                    ms = (time.perf_counter() - t0) * 1000
-                    with lock:
-                        results[kind].append(ms)
-                        if not ok:
-                            errors.append(f"{status} {url}")
-
-        threads = [threading.Thread(target=user, args=(i,)) for i in range(args.users)]
-        started = time.monotonic()
-        for th in threads:
-            th.start()
-        for th in threads:
-            th.join()
-        elapsed = time.monotonic() - started
-        worker.kill()
-        out, _err = worker.communicate()
+        # 1. One user, each page kind in turn.
+        single, single_errors, _e = load(
+            base, cookies, kinds, users=1, seconds=args.single_seconds, cycle=True, cookie_name=cookie_name
+        )
+        # 2. Many users while a transfer runs.
+        worker_cmd = [sys.executable, str(BENCH / "campaign.py"), "--worker", "--org", str(side.pk)]
+        worker_cmd += ["--concurrency", "8"]
+        worker = subprocess.Popen(
+            worker_cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        many, many_errors, elapsed = load(
+            base, cookies, kinds, users=args.users, seconds=args.seconds, cycle=False, cookie_name=cookie_name
+        )
         from aeroledger.bexio_link.transfer.models import TransferState
 
+        done_during = TransferState.objects.filter(organisation=side, status="done").count()
+        try:
+            worker.wait(timeout=args.transfer_grace)
+        except subprocess.TimeoutExpired:
+            pass
         done = TransferState.objects.filter(organisation=side, status="done").count()
 
-        allv = [v for vs in results.values() for v in vs]
+        # --- report --------------------------------------------------------------------------------
+        all_kinds = sorted({k for k, _m in kinds})
+        print(
+            f"1 user for {args.single_seconds:.0f} s, each page kind in turn "
+            f"(gunicorn {args.gunicorn_workers}x{args.threads}, PostgreSQL):"
+        )
+        missed = []
+        for kind in all_kinds:
+            vs = single.get(kind, [])
+            if not vs:
+                missed.append(f"{kind}: not measured")
+                print(f"    {kind:15s} n=    0")
+                continue
+            p95 = pct(vs, 0.95)
+            if p95 > SINGLE_P95_MS:
+                missed.append(f"1 user {kind} p95 {p95:.0f} ms > {SINGLE_P95_MS}")
+            print(f"    {kind:15s} n={len(vs):5d}  p50 {statistics.median(vs):6.0f}  p95 {p95:6.0f} ms")
+        allv = [v for vs in many.values() for v in vs]
+        rps = len(allv) / elapsed if elapsed else 0.0
         print(
             f"{args.users} users for {elapsed:.0f} s on {args.invoices} invoices / {args.members} members "
             f"(gunicorn {args.gunicorn_workers}x{args.threads}, PostgreSQL), transfer running alongside"
         )
-        print(f"  requests: {len(allv)}, errors: {len(errors)}, throughput: {len(allv) / elapsed:.1f} req/s")
-        print(f"  latency ms: p50 {pct(allv, 0.5):.0f}  p95 {pct(allv, 0.95):.0f}  p99 {pct(allv, 0.99):.0f}")
-        for kind, vs in sorted(results.items()):
-            print(
-                f"    {kind:13s} n={len(vs):5d}  "
-                f"p50 {statistics.median(vs):6.0f}  p95 {pct(vs, 0.95):6.0f} ms"
-            )
-        print(f"  transfer alongside: {done}/{args.transfer_invoices} invoices done during the load")
+        errors = single_errors + many_errors
+        print(f"  requests: {len(allv)}, errors: {len(errors)}, throughput: {rps:.1f} req/s")
+        p95_many = pct(allv, 0.95)
+        print(f"  latency ms: p50 {pct(allv, 0.5):.0f}  p95 {p95_many:.0f}  p99 {pct(allv, 0.99):.0f}")
+        for kind in all_kinds:
+            vs = many.get(kind, [])
+            if not vs:
+                missed.append(f"{args.users} users {kind}: not measured")
+                continue
+            p50, p95 = statistics.median(vs), pct(vs, 0.95)
+            print(f"    {kind:15s} n={len(vs):5d}  p50 {p50:6.0f}  p95 {p95:6.0f} ms")
+        print(
+            f"  transfer alongside: {done_during}/{args.transfer_invoices} invoices done during the load, "
+            f"{done}/{args.transfer_invoices} at the end"
+        )
+        if not allv or p95_many >= MANY_P95_MS:
+            missed.append(f"{args.users} users p95 {p95_many:.0f} ms >= {MANY_P95_MS}")
+        if rps < args.target_rps:
+            missed.append(f"{args.users} users {rps:.1f} req/s < {args.target_rps:g}")
         if errors:
+            missed.append(f"{len(errors)} requests failed")
             print(f"  first errors: {errors[:5]}")
             print("  server log (tail):\n" + (Path(tmp) / "gunicorn.log").read_text()[-3000:])
+        if done < args.transfer_invoices:
+            missed.append(f"the transfer alongside did not finish ({done}/{args.transfer_invoices})")
+        verdict = "OK" if not missed else "FAIL: " + "; ".join(missed)
+        print(
+            f"verdict: {verdict} (targets: 1 user p95 <= {SINGLE_P95_MS} ms per page kind; "
+            f"{args.users} users p95 < {MANY_P95_MS} ms, >= {args.target_rps:g} req/s; "
+            "no errors; work finished)"
+        )
+        return 0 if not missed else 1
     finally:
         for p in (worker, server):
             if p is not None and p.poll() is None:
@@ -293,8 +493,8 @@ def main() -> None:
                     p.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     p.kill()
-        teardown_postgres(sb, DB, tmp)
+        teardown_postgres(sb, db, tmp)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -20,12 +20,13 @@ APPS = [
     "members",
     "flights",
     "billing",
+    "dashboard",
     "bexio_link/connection",
     "bexio_link/masterdata",
     "bexio_link/transfer",
 ]
 # Project-level catalogue: everything under src/aeroledger that is not an app.
-PROJECT_IGNORE = ["tenancy", "members", "flights", "billing", "bexio_link", "locale"]
+PROJECT_IGNORE = ["tenancy", "members", "flights", "billing", "dashboard", "bexio_link", "locale"]
 COMMON = ["--no-location", "--no-obsolete", "--no-wrap", "--ignore=tests/*", "--ignore=migrations/*"]
 
 

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "aeroledger.members",
     "aeroledger.flights",
     "aeroledger.billing",
+    "aeroledger.dashboard",
     "aeroledger.bexio_link.connection",
     "aeroledger.bexio_link.masterdata",
     "aeroledger.bexio_link.transfer",
@@ -126,6 +127,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # SQLite cannot create the bexio charge mapping's NULLS NOT DISTINCT constraint (W047 on every
+    # start of the demo); the mapping page replaces a key's row as a whole, which keeps it unique.
+    SILENCED_SYSTEM_CHECKS = ["models.W047"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 TASKS = {
@@ -178,6 +182,10 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+
+# The overview's figures and the unfiltered lists' totals are kept this many seconds per
+# organisation (tenancy/figures.py); a person's own changes show at once. 0 turns it off.
+AEROLEDGER_FIGURES_TTL = float(os.environ.get("AEROLEDGER_FIGURES_TTL", "30"))
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "aeroledger@localhost")

@@ -7,6 +7,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("aeroledger.tenancy.urls")),
+    path("o/<slug:slug>/", include("aeroledger.dashboard.urls")),
     path("o/<slug:slug>/members/", include("aeroledger.members.urls")),
     path("o/<slug:slug>/flights/", include("aeroledger.flights.urls")),
     path("o/<slug:slug>/", include("aeroledger.billing.urls")),

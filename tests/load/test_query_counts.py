@@ -25,11 +25,12 @@ def club(client):
 
 
 def add_rows(club, count: int) -> None:
-    """`count` more members (some paid by another), flights, invoices, transfer attempts and calls."""
+    """`count` more members (some paid by another), flights, invoices, transfer attempts, calls and
+    credit entries (balances below zero and above)."""
     from aeroledger.bexio_link.connection.models import BexioCall
     from aeroledger.bexio_link.masterdata.models import ContactLink
     from aeroledger.bexio_link.transfer.models import InvoiceLink, OutboxAttempt, OutboxItem, TransferBatch
-    from aeroledger.billing.models import Invoice, InvoicePosition
+    from aeroledger.billing.models import CreditEntry, Invoice, InvoicePosition
 
     org = club["org"]
     batch = TransferBatch.objects.create(organisation=org)
@@ -54,13 +55,27 @@ def add_rows(club, count: int) -> None:
         InvoiceLink.objects.create(organisation=org, invoice=inv, bexio_id=i, document_nr=f"RE-{i:05d}")
         OutboxAttempt.objects.create(organisation=org, item=item, batch=batch, outcome="failed", message="m")
         BexioCall.objects.create(organisation=org, method="POST", path="/2.0/kb_invoice", status=500)
+        CreditEntry.objects.create(
+            organisation=org, member=member, kind="deposit", amount=Decimal(50 * (i % 4) - 60)
+        )
+        Invoice.objects.create(
+            organisation=org, member=club["payer"], number=f"P-{i:05d}", date=date(2026, 10, 31),
+            due_date=date(2026, 11, 30), title="Flights", total=Decimal("20.00"), amount_due=Decimal("20.00"),
+            status="partially_paid",
+        )  # fmt: skip
 
 
 PAGES = [
+    ("org_home", {}),
     ("members:list", {}),
     ("members:list", {"show": "all"}),
+    ("members:list", {"sort": "number", "q": "Muster"}),
     ("billing:invoices", {}),
+    ("billing:invoices", {"show": "owed", "sort": "name"}),
+    ("billing:invoices", {"status": "approved", "bexio": "failed"}),
     ("billing:credit_accounts", {}),
+    ("billing:credit_accounts", {"balance": "low"}),
+    ("billing:credit_accounts", {"sort": "balance"}),
     ("flights:list", {}),
     ("bexio_transfer:log", {}),
     ("bexio_transfer:log", {"show": "calls"}),
@@ -85,6 +100,18 @@ def test_query_count_does_not_grow_with_rows(client, club, name, params):
     add_rows(club, 20)
     many, sql = queries(client, name, params, club["org"])
     assert many == few, f"{name}: {few} queries with 4 rows, {many} with 24:\n" + "\n".join(sql[-10:])
+
+
+def test_member_page_query_count_does_not_grow_with_flights_and_invoices(client, club):
+    payer = club["payer"]
+    url = reverse("members:detail", args=[club["org"].slug, payer.pk])
+    add_rows(club, 3)  # members paid by the payer, flights with the payer as instructor
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    add_rows(club, 20)
+    with CaptureQueriesContext(connection) as many:
+        client.get(url)
+    assert len(many) == len(few), "\n".join(q["sql"] for q in many.captured_queries[-10:])
 
 
 @pytest.mark.parametrize("view_module", ["members", "billing", "flights"])

@@ -3,20 +3,21 @@ from datetime import date
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from aeroledger.members.models import Member
+from aeroledger.members.models import Member, fold_name
 from aeroledger.tenancy import hooks
 from aeroledger.tenancy.access import org_required
+from aeroledger.tenancy.figures import figure
+from aeroledger.tenancy.lists import list_page, query_without
 from aeroledger.tenancy.models import Perm
 from aeroledger.tenancy.pages import form_page
 from aeroledger.tenancy.templatetags.money import chf
 
-from . import vat
+from . import lists, vat
 from .forms import (
     BillingRunForm,
     CreditEntryForm,
@@ -54,24 +55,47 @@ def _invoice(request, invoice_id) -> Invoice:
     )
 
 
+CREDIT_SORTS = {"name": ("sort_name", "id"), "balance": ("balance", "sort_name", "id")}
+
+
 @org_required()
 def credit_accounts(request, slug):
+    """Members who pay for themselves, with their balance; filters for the overview's numbers."""
+    org = request.organisation
     q = request.GET.get("q", "")
-    balance = (
-        CreditEntry.objects.filter(member=OuterRef("pk"))
-        .values("member")
-        .annotate(s=Sum("amount"))
-        .values("s")
-    )
-    members = (
-        Member.objects.filter(organisation=request.organisation, invoice_to__isnull=True)
-        .search(q)
-        .annotate(balance=Coalesce(Subquery(balance), Value(0), output_field=DecimalField()))
-    )
-    if request.GET.get("negative"):
-        members = members.filter(balance__lt=0)
-    page = Paginator(members, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "billing/credit_accounts.html", {"page": page, "q": q})
+    balance = request.GET.get("balance") or ("negative" if request.GET.get("negative") else "")
+    sort = request.GET.get("sort") if request.GET.get("sort") in CREDIT_SORTS else "name"
+    members = Member.objects.filter(organisation=org, invoice_to__isnull=True).search(q)
+    if balance in ("negative", "low"):
+        # The same accounts the overview counts (its figure, kept for a few seconds).
+        ids, below_total = figure(request, "accounts_below", lambda: lists.accounts_below_ids(org))[balance]
+        members = members.filter(pk__in=ids)
+    else:
+        balance = ""
+    if q:
+        count, balance_total = members.order_by().count(), None
+    elif balance:
+        count, balance_total = len(ids), below_total
+    else:
+        count, balance_total = figure(
+            request, "credit_accounts", lambda: (members.order_by().count(), lists.balance_total(members))
+        )
+    rows = lists.with_balance(members).order_by(*CREDIT_SORTS[sort])
+    if sort == "balance":
+        page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+        page.paginator.count = count
+    else:
+        page = list_page(request, rows, PAGE_SIZE, count=count)
+    context = {
+        "page": page,
+        "q": q,
+        "balance": balance,
+        "sort": sort,
+        "balance_total": balance_total if balance_total is not None else lists.balance_total(members),
+        "threshold": org.low_balance_threshold,
+        "query": query_without(request, "sort"),
+    }
+    return render(request, "billing/credit_accounts.html", context)
 
 
 @org_required()
@@ -132,24 +156,80 @@ def credit_entry_create(request, slug, member_id):
     return render(request, "billing/credit_entry_form.html", {"form": form, "member": member})
 
 
+INVOICE_SORTS = {
+    "date": ("-date", "-id"),
+    "number": ("number", "id"),
+    "name": ("member__sort_name", "-date", "-id"),
+}
+
+
+def _invoice_member(request, org):
+    """The member `?member=` narrows the list to (their invoices as bill-to member), or None."""
+    value = request.GET.get("member", "")
+    if not value.isdigit() or len(value) > 18:
+        return None
+    return Member.objects.filter(organisation=org, pk=int(value)).first()
+
+
 @org_required()
 def invoices(request, slug):
+    """The invoice list: filters (status, owed, member, search, and what integrations add), the
+    totals of the filtered rows, sorting by date, number or member name."""
     org = request.organisation
     status = request.GET.get("status", "")
-    invoice_list = Invoice.objects.filter(organisation=org).select_related("member")
+    show = request.GET.get("show", "")
+    q = request.GET.get("q", "").strip()
+    sort = request.GET.get("sort") if request.GET.get("sort") in INVOICE_SORTS else "date"
+    invoice_list = Invoice.objects.filter(organisation=org)
     if status in InvoiceStatus.values:
         invoice_list = invoice_list.filter(status=status)
-    page = Paginator(invoice_list, PAGE_SIZE).get_page(request.GET.get("page"))
-    # What an accounting integration says of these invoices (one lookup for the page), if any.
-    states = hooks.first("invoice_states", org, [inv.pk for inv in page])
+    else:
+        status = ""
+    if show == "owed":
+        invoice_list = lists.owed(invoice_list)
+    else:
+        show = ""
+    member = _invoice_member(request, org)
+    if member is not None:
+        invoice_list = invoice_list.filter(member=member)
+    if q:
+        invoice_list = invoice_list.filter(
+            Q(number__icontains=q) | Q(title__icontains=q) | Q(member__sort_name__contains=fold_name(q))
+        )
+    extra_filters = []
+    for spec in hooks.collect("invoice_list_filters", request, organisation=org):
+        value = request.GET.get(spec["name"], "")
+        if value not in dict(spec["choices"]):
+            value = ""
+        if value:
+            invoice_list = spec["apply"](invoice_list, value)
+        extra_filters.append({**spec, "value": value})
+    if status or show or member or q or any(f["value"] for f in extra_filters):
+        totals = lists.invoice_totals(invoice_list)
+    else:  # every invoice of the organisation: an overview figure, kept for a few seconds
+        totals = figure(request, "invoice_totals", lambda: lists.invoice_totals(invoice_list))
+    rows = lists.with_open_amount(invoice_list.select_related("member").order_by(*INVOICE_SORTS[sort]))
+    page = list_page(request, rows, PAGE_SIZE, count=totals.count)
     for inv in page:
-        inv.accounting_state = (states or {}).get(inv.pk)
+        inv.open_amount = lists.open_amount(inv)
+    column = hooks.first("invoice_list_rows", request, organisation=org, invoices=page.object_list)
+    if column:
+        for inv in page:
+            inv.integration = column["rows"].get(inv.pk)
     context = {
         "page": page,
         "status": status,
+        "show": show,
+        "q": q,
+        "sort": sort,
+        "member": member,
         "statuses": InvoiceStatus.choices,
-        "accounting": states is not None,
-        "can_select": states is not None and request.membership.has_perm(Perm.MANAGE_INVOICING),
+        "extra_filters": extra_filters,
+        "totals": totals,
+        "column": column,
+        "filtered": bool(status or show or member or q or any(f["value"] for f in extra_filters)),
+        "figures_as_of": getattr(request, "figures_as_of", None),
+        "query": query_without(request, "sort"),
     }
     return render(request, "billing/invoices.html", context)
 

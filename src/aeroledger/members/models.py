@@ -1,5 +1,8 @@
 """Members: the people and companies a club bills (pilots, students, sponsors)."""
 
+import re
+import unicodedata
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -21,30 +24,37 @@ class Language(models.TextChoices):
     EN = "en", _("English")
 
 
-def invoice_to_problem(
-    *,
-    is_self: bool,
-    same_organisation: bool,
-    payer_active: bool,
-    payer_has_payer: bool,
-    pays_for_others: bool,
-) -> str:
-    """Why a payer cannot pay a member's invoices ("" when it can): the rules of one payer level.
+# --- name order ---------------------------------------------------------------------------------
+# Members are listed the way a German phone book lists names (DIN 5007-2): ä = ae, ö = oe, ü = ue,
+# ß = ss, other accents ignored, case ignored; so Bärtschi comes before Brunner and Müller between
+# Mueller and Muster. Databases do not agree on that (SQLite compares bytes, PostgreSQL follows the
+# database's locale, which is C in our tests), so each member stores its key in `sort_name`, a plain
+# string whose byte order is that order, kept up to date by save(). On PostgreSQL the column uses
+# the C collation whatever the database's default (migration 0002), so the order is the same there.
+SORT_SEPARATOR = "\x1f"  # below every character of a folded name: "Muster" before "Musterli"
+_PHONE_BOOK = str.maketrans(
+    {"ä": "ae", "ö": "oe", "ü": "ue", "æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "đ": "d"}
+)
+NAME_FIELDS = frozenset({"kind", "first_name", "last_name", "company_name", "number"})
 
-    The member form (through `Member.clean`) and the CSV import (on the data as it will be after
-    the import) both ask here, so a file cannot build what the form refuses.
-    """
-    if is_self:
-        return _("A member cannot pay for themselves here; leave it empty.")
-    if not same_organisation:
-        return _("The paying member must belong to the same organisation.")
-    if not payer_active:
-        return _("The paying member is archived.")
-    if payer_has_payer:
-        return _("The paying member has someone else paying for them.")
-    if pays_for_others:
-        return _("This member pays for others, so nobody else can pay for them.")
-    return ""
+
+def fold_name(text: str) -> str:
+    """A name as the phone book files it: "Bärtschi-Müller" -> "baertschi muller"."""
+    text = unicodedata.normalize("NFC", text or "").casefold().translate(_PHONE_BOOK)
+    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return re.sub(r"[\W_]+", " ", text).strip()
+
+
+def name_sort_key(*, kind: str, first_name: str, last_name: str, company_name: str, number: str) -> str:
+    """The stored sort key: folded names first; the spelling breaks ties (Mueller before Müller);
+    the member number last, so that the order is total."""
+    if kind == MemberKind.COMPANY:
+        names = [company_name]
+    else:
+        names = [last_name, first_name]
+    primary = SORT_SEPARATOR.join(fold_name(n) for n in names)
+    spelling = " ".join(unicodedata.normalize("NFC", n or "").casefold() for n in names)
+    return SORT_SEPARATOR.join([primary, spelling, number or ""])[:255]
 
 
 class MemberQuerySet(models.QuerySet):
@@ -90,17 +100,22 @@ class Member(models.Model):
         help_text=_("Another member who pays this member's invoices."),
     )
     is_active = models.BooleanField(_("active"), default=True)
+    # The phone-book sort key of the name (see name_sort_key); maintained by save().
+    sort_name = models.CharField(max_length=255, blank=True, default="", editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     objects = MemberQuerySet.as_manager()
 
     class Meta:
-        ordering = ["last_name", "company_name", "first_name", "number"]
+        ordering = ["sort_name", "id"]
         constraints = [
             models.UniqueConstraint(fields=["organisation", "number"], name="member_number_unique_per_org")
         ]
-        indexes = [models.Index(fields=["organisation", "is_active", "last_name"])]
+        indexes = [
+            models.Index(fields=["organisation", "is_active", "sort_name"], name="member_active_by_name"),
+            models.Index(fields=["organisation", "sort_name"], name="member_by_name"),
+        ]
         verbose_name = _("member")
         verbose_name_plural = _("members")
 
@@ -109,7 +124,21 @@ class Member(models.Model):
 
     def save(self, *args, **kwargs):
         self.country = (self.country or "").upper()
+        self.update_sort_name()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and NAME_FIELDS.intersection(update_fields):
+            kwargs["update_fields"] = {*update_fields, "sort_name"}
         super().save(*args, **kwargs)
+
+    def update_sort_name(self) -> None:
+        """Set `sort_name` from the name (save() does it; bulk_create and update() do not)."""
+        self.sort_name = name_sort_key(
+            kind=self.kind,
+            first_name=self.first_name,
+            last_name=self.last_name,
+            company_name=self.company_name,
+            number=self.number,
+        )
 
     @property
     def display_name(self) -> str:
@@ -139,16 +168,14 @@ class Member(models.Model):
         if self.country and (len(self.country) != 2 or not self.country.isalpha()):
             errors["country"] = _("Use the two-letter ISO 3166 code, e.g. CH.")
         if self.invoice_to_id:
-            payer = self.invoice_to
-            problem = invoice_to_problem(
-                is_self=self.invoice_to_id == self.pk,
-                same_organisation=payer.organisation_id == self.organisation_id,
-                payer_active=payer.is_active,
-                payer_has_payer=bool(payer.invoice_to_id),
-                pays_for_others=bool(self.pk) and self.pays_for.exclude(pk=self.pk).exists(),
-            )
-            if problem:
-                errors["invoice_to"] = problem
+            if self.invoice_to_id == self.pk:
+                errors["invoice_to"] = _("A member cannot pay for themselves here; leave it empty.")
+            elif self.invoice_to.organisation_id != self.organisation_id:
+                errors["invoice_to"] = _("The paying member must belong to the same organisation.")
+            elif self.invoice_to.invoice_to_id:
+                errors["invoice_to"] = _("The paying member has someone else paying for them.")
+            elif self.pk and self.pays_for.exists():
+                errors["invoice_to"] = _("This member pays for others, so nobody else can pay for them.")
         if errors:
             raise ValidationError(errors)
 

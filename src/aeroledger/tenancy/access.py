@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.views.decorators.http import require_POST
 
+from . import figures
 from .models import Membership, Organisation, Perm
 
 
@@ -41,7 +42,10 @@ def org_required(perm: Perm | str | None = None, *, post: bool = False):
             if not membership.has_perm(perm):
                 # The 403 page names the permission group that is missing.
                 raise PermissionDenied(Perm(perm).label)
-            return view(request, slug, *args, **kwargs)
+            response = view(request, slug, *args, **kwargs)
+            if request.method == "POST" and response.status_code < 400:
+                figures.note_change(request)  # their next overview shows the change at once
+            return response
 
         wrapper.org_perm = perm  # read by the test that walks every URL pattern
         wrapper.org_post_only = post

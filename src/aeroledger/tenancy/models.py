@@ -1,5 +1,7 @@
 """Organisations (clubs, schools: our tenants), their staff and what each may do."""
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -30,6 +32,13 @@ class Organisation(models.Model):
     currency = models.CharField(_("currency"), max_length=3, default="CHF")
     billing_mode = models.CharField(
         _("billing mode"), max_length=10, choices=BillingMode.choices, default=BillingMode.PREPAID
+    )
+    low_balance_threshold = models.DecimalField(
+        _("low-balance threshold"),
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("100.00"),
+        help_text=_("Members whose credit balance is below this amount (CHF) are shown on the overview."),
     )
     # Options are licence flags that only the platform operator sets (in the admin).
     bexio_option = models.BooleanField(

@@ -2,6 +2,7 @@
 
 import logging
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseRedirect
@@ -10,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
+from aeroledger.billing.models import Invoice, InvoiceStatus
 from aeroledger.tenancy.access import org_required
 from aeroledger.tenancy.models import Perm
 
@@ -70,6 +72,14 @@ def authorisation(request, slug):
         "last_calls": BexioCall.objects.filter(organisation=organisation)[:10],
         "test_result": request.session.pop(f"bexio_test_{organisation.pk}", None),
         "forbidden_explanation": flow.forbidden_explanation(),
+        # What an IT person registers at developer.bexio.com, and what this installation uses.
+        "redirect_uri": flow.redirect_uri(),
+        "client_id": settings.BEXIO_CLIENT_ID,
+        "auth_issuer": settings.BEXIO_AUTH_ISSUER,
+        # For the Disconnect confirmation: what stops.
+        "waiting_transfer": Invoice.objects.filter(
+            organisation=organisation, status=InvoiceStatus.APPROVED
+        ).count(),
     }
     context["can_start"] = context["bexio_option"] and context["credentials_configured"]
     return render(request, "bexio_connection/authorisation.html", context)

@@ -87,8 +87,10 @@ def vat_rate(organisation):
 
 def register() -> None:
     hooks.register("invoice_cancel", withdraw_or_refuse)
-    hooks.register("invoice_states", panels.invoice_states)
+    hooks.register("dashboard", panels.dashboard_panel)
     hooks.register("invoice_list", panels.invoice_list_panel)
+    hooks.register("invoice_list_rows", panels.invoice_list_rows)
+    hooks.register("invoice_list_filters", panels.invoice_list_filters)
     hooks.register("invoice_detail", panels.invoice_detail_panel)
     hooks.register("money_accounts", money_accounts)
     hooks.register("vat_rate", vat_rate)

@@ -50,3 +50,24 @@ def qty(value):
         return ""
     number = Decimal(str(value)).normalize()
     return f"{number:f}"
+
+
+class Tally:
+    def __init__(self, count: int, total: Decimal):
+        self.count, self.sum = count, total
+
+
+@register.simple_tag
+def tally(rows, field, **match):
+    """Count and sum of `field` over the rows matching `match`, for the words of a confirmation:
+
+        {% tally invoices "total" status="draft" as drafts %}{{ drafts.count }} {{ drafts.sum|chf }}
+
+    `rows` is a list or a queryset the page shows anyway (iterated once, its cache reused).
+    """
+    count, total = 0, Decimal("0")
+    for row in rows:
+        if all(getattr(row, key) == value for key, value in match.items()):
+            count += 1
+            total += getattr(row, field) or 0
+    return Tally(count, total)
