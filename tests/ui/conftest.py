@@ -24,6 +24,28 @@ def entry(org, member, amount, kind="deposit", **fields):
     )
 
 
+def payment(invoice, amount):
+    """A payment of `invoice` as the accounting reports it."""
+    return invoice.record_payment(
+        amount=Decimal(amount), date=invoice.date, external_ref=f"test:{invoice.pk}:{amount}"
+    )
+
+
+def write(invoice, status, document_nr=""):
+    """The bexio invoice write of `invoice` in `status` (and, with a number, what bexio has)."""
+    from aeroledger.bexio_link.transfer.models import InvoiceLink, OutboxItem
+
+    item = OutboxItem.objects.create(
+        organisation=invoice.organisation, kind="invoice", key=str(invoice.uuid), invoice=invoice,
+        label=invoice.number, status=status,
+    )  # fmt: skip
+    if document_nr:
+        InvoiceLink.objects.create(
+            organisation=invoice.organisation, invoice=invoice, document_nr=document_nr
+        )
+    return item
+
+
 @pytest.fixture
 def club(client):
     """An organisation with a boss (every permission) logged in, and a few members."""

@@ -11,12 +11,12 @@ from django.urls import resolve, reverse
 from django.utils import timezone
 
 from aeroledger.bexio_link.connection.models import BexioConnection, Status
-from aeroledger.bexio_link.connection.scopes import REQUIRED_SCOPES
-from aeroledger.bexio_link.transfer.models import SyncState, TransferState
+from aeroledger.bexio_link.connection.scopes import required_for
+from aeroledger.bexio_link.transfer.models import SyncState
 from aeroledger.billing.models import BillingRun
 from aeroledger.tenancy.testing import make_fleet, make_flight, make_org, make_staff
 
-from .conftest import entry, invoice
+from .conftest import entry, invoice, payment, write
 
 pytestmark = pytest.mark.django_db
 
@@ -38,11 +38,11 @@ def seed(org, m):
     invoice(org, m["Muster"], "2", status="draft", due="20.00")
     waiting = invoice(org, m["Brunner"], "3", status="approved", due="40.00")
     failed = invoice(org, m["Bärtschi"], "4", status="approved", due="80.00")
-    TransferState.objects.create(organisation=org, invoice=failed, status="failed")
+    write(failed, "failed")
     opened = invoice(org, m["Müller"], "5", status="partially_paid", due="160.00")
-    TransferState.objects.create(organisation=org, invoice=opened, status="done")
-    entry(org, m["Müller"], "60.00", kind="payment", invoice=opened)
-    entry(org, m["Muster"], "-30.00", kind="charge")
+    write(opened, "done")
+    payment(opened, "60.00")
+    entry(org, m["Muster"], "-30.00", kind="usage")
     entry(org, m["Brunner"], "50.00")
     entry(org, m["Bärtschi"], "500.00")
     aircraft, _aerodrome = make_fleet(org)
@@ -61,12 +61,13 @@ def test_every_figure_counts_what_its_list_shows(client, club):
     shown = figures(page.text)
     assert shown["owed"][0] == "CHF 220.00"  # 40 + 80 + 160 - 60 paid
     assert shown["drafts"][0] == "2"
-    assert shown["below-zero"][0] == "1" and shown["below-threshold"][0] == "3"  # Müller: 60 paid
+    # Müller's invoice payment is no credit: Muster (-30) and Brunner (50) are below 100.
+    assert shown["below-zero"][0] == "1" and shown["below-threshold"][0] == "2"
     assert shown["flights"][0] == "1"
     assert shown["bexio-waiting"][0] == "1" and shown["bexio-failed"][0] == "1"
     assert shown["last-run"][0] == "October 2026"
     # Follow each link: the list shows as many rows (and, for money, the same amount).
-    expected = {"owed": 3, "drafts": 2, "below-zero": 1, "below-threshold": 3, "flights": 1,
+    expected = {"owed": 3, "drafts": 2, "below-zero": 1, "below-threshold": 2, "flights": 1,
                 "bexio-waiting": 1, "bexio-failed": 1}  # fmt: skip
     for figure, count in expected.items():
         url = shown[figure][1]
@@ -87,7 +88,7 @@ def test_bexio_state_comes_from_its_panel(client, club):
     assert page["bexio-connection"][0] == "Not connected"
     BexioConnection.objects.create(
         organisation=org, status=Status.CONNECTED, access_token_enc="x", refresh_token_enc="y",
-        granted_scopes=sorted(REQUIRED_SCOPES),
+        granted_scopes=sorted(required_for(org)),
         obtained_at=timezone.now(), company_name="Flugschule Demo AG",
     )  # fmt: skip
     SyncState.objects.create(organisation=org, last_ok_at=timezone.now())
@@ -123,7 +124,7 @@ def test_the_overview_costs_the_same_queries_whatever_the_size(client, club):
         client.get(url)
     for n in range(30):
         invoice(org, m["Muster"], f"x{n}", status=["draft", "approved", "open"][n % 3])
-        entry(org, m["Brunner"], "-10.00", kind="charge")
+        entry(org, m["Brunner"], "-10.00", kind="usage")
     with CaptureQueriesContext(connection) as many:
         client.get(url)
     assert len(many) == len(few)

@@ -5,10 +5,9 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from aeroledger.bexio_link.transfer.models import TransferState
 from aeroledger.tenancy.testing import make_member
 
-from .conftest import entry, invoice
+from .conftest import entry, invoice, payment, write
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +23,7 @@ def test_invoice_totals_are_those_of_the_filtered_rows(client, club):
     invoice(org, m["Muster"], "1", status="draft", due="10.00", total="15.00")
     invoice(org, m["Muster"], "2", status="approved", due="20.00")
     paid_part = invoice(org, m["Brunner"], "3", status="partially_paid", due="40.00")
-    entry(org, m["Brunner"], "15.00", kind="payment", invoice=paid_part)
+    payment(paid_part, "15.00")
     invoice(org, m["Bärtschi"], "4", status="paid", due="80.00")
     invoice(org, m["Müller"], "5", status="cancelled", due="160.00")
 
@@ -62,8 +61,8 @@ def test_the_bexio_filter_comes_from_the_integration(client, club):
     waiting = invoice(org, m["Muster"], "1")
     failed = invoice(org, m["Brunner"], "2")
     done = invoice(org, m["Bärtschi"], "3", status="transferred")
-    TransferState.objects.create(organisation=org, invoice=failed, status="failed")
-    TransferState.objects.create(organisation=org, invoice=done, status="done", document_nr="RE-00003")
+    write(failed, "failed")
+    write(done, "done", "RE-00003")
     numbers = {
         value: {i.number for i in get(client, "billing:invoices", org, bexio=value).context["page"]}
         for value in ("waiting", "failed", "transferred")
@@ -81,7 +80,7 @@ def test_credit_accounts_filter_below_zero_and_threshold_with_totals(client, clu
     org, m = club
     org.low_balance_threshold = Decimal("100.00")
     org.save()
-    entry(org, m["Muster"], "-30.00", kind="charge")
+    entry(org, m["Muster"], "-30.00", kind="usage")
     entry(org, m["Brunner"], "50.00")
     entry(org, m["Bärtschi"], "500.00")
     make_member(org, "9", last_name="Paid", invoice_to=m["Bärtschi"])  # no account of their own
@@ -102,7 +101,7 @@ def test_credit_accounts_filter_below_zero_and_threshold_with_totals(client, clu
 
 def test_member_list_shows_balances_and_their_total(client, club):
     org, m = club
-    entry(org, m["Muster"], "-30.00", kind="charge")
+    entry(org, m["Muster"], "-30.00", kind="usage")
     entry(org, m["Brunner"], "50.00")
     response = get(client, "members:list", org)
     assert response.context["balance_total"] == Decimal("20.00")

@@ -84,30 +84,34 @@ def test_the_reader_finds_what_it_must():
 def demo(sandbox, bexio_settings):
     """The demo club with bexio: connected, mapped, approved; three invoices transferred, one failed."""
     from aeroledger.bexio_link.connection.models import BexioCall, BexioConnection, ConnectionEvent, Status
-    from aeroledger.bexio_link.connection.scopes import REQUIRED_SCOPES
+    from aeroledger.bexio_link.connection.scopes import required_for
     from aeroledger.bexio_link.masterdata.models import ContactLink
-    from aeroledger.bexio_link.transfer import services
-    from aeroledger.bexio_link.transfer.models import TransferAttempt, TransferState
+    from aeroledger.bexio_link.transfer.models import OutboxAttempt, OutboxItem
+    from aeroledger.bexio_link.transfer.start import transfer_invoices
     from aeroledger.bexio_link.transfer.tests.conftest import approve_all, make_client, map_everything
     from aeroledger.billing.demo import seed_demo
     from aeroledger.billing.models import Invoice
+    from aeroledger.tenancy.models import BillingMode, Organisation
 
     org = seed_demo()
+    Organisation.objects.filter(pk=org.pk).update(billing_mode=BillingMode.POSTPAID)
+    org.refresh_from_db()
     client = make_client(sandbox)
     map_everything(org, client)
     approve_all(org)
     invoices = list(Invoice.objects.filter(organisation=org, status="approved").order_by("number"))
-    for invoice in invoices[:3]:
-        services.transfer_invoice(invoice, client)
-    failed = TransferState.objects.create(
-        organisation=org, invoice=invoices[3], status="failed", attempts=2, last_error="bexio refused it"
-    )
-    TransferAttempt.objects.create(organisation=org, state=failed, outcome="failed", message="refused")
-    TransferAttempt.objects.create(organisation=org, state=failed, outcome="interrupted", message="")
+    transfer_invoices(org, [i.pk for i in invoices[:3]], client=client, concurrency=1)
+    stuck = invoices[3]
+    failed = OutboxItem.objects.create(
+        organisation=org, kind="invoice", key=str(stuck.uuid), invoice=stuck, label=stuck.number,
+        status="failed", attempts=2, last_error="bexio refused it",
+    )  # fmt: skip
+    OutboxAttempt.objects.create(organisation=org, item=failed, outcome="failed", message="refused")
+    OutboxAttempt.objects.create(organisation=org, item=failed, outcome="interrupted", message="")
     client.close()
     conn = BexioConnection.objects.create(
         organisation=org, status=Status.CONNECTED, company_name="Flugschule Demo AG",
-        granted_scopes=sorted(REQUIRED_SCOPES), obtained_at=timezone.now(),
+        granted_scopes=sorted(required_for(org)), obtained_at=timezone.now(),
     )  # fmt: skip
     conn.set_tokens("access", "refresh")
     conn.save()
@@ -122,7 +126,7 @@ def objects_of(org) -> dict:
     from aeroledger.billing.models import Invoice
 
     chosen = {}
-    transferred = Invoice.objects.filter(organisation=org, bexio_transfer__status="done").first()
+    transferred = Invoice.objects.filter(organisation=org, bexio_outbox__status="done").first()
     for name, label in KWARG_MODELS.items():
         model = apps.get_model(label)
         if any(f.name == "organisation" for f in model._meta.fields):
@@ -131,7 +135,7 @@ def objects_of(org) -> dict:
             qs = model.objects.filter(invoice__organisation=org)
         if label == "billing.Invoice":
             chosen[name] = transferred
-        elif label == "bexio_transfer.TransferState":
+        elif label == "bexio_transfer.OutboxItem":
             chosen[name] = qs.filter(status="failed").first()
         elif label == "members.Member":
             chosen[name] = qs.filter(invoices__isnull=False, invoice_to__isnull=True).first()
@@ -143,8 +147,6 @@ def objects_of(org) -> dict:
 # Pages of other owners that still show jargon; each is fixed in its own change, then removed here
 # (strict: a page that no longer shows it fails the test until it leaves this list).
 KNOWN = {
-    "bexio_transfer:preview": "KbPositionCustom in the transfer preview (lead: bexio_link/transfer)",
-    "bexio_transfer:log": "'Interrupted (worker stopped)', German 'Dauer (ms)' (lead: transfer models, .po)",
     "bexio_masterdata:contacts": "'#3' for the bexio contact (hardening: the contacts link page)",
     "billing:statement": "the demo's deposit text 'Einzahlung / deposit' (lead: billing/demo.py)",
 }

@@ -4,14 +4,14 @@ One place for what "owed", "open amount" and "below the threshold" mean, so that
 numbers and the filtered lists they link to always agree:
 
 - an invoice is *owed* while it is approved, transferred, open or partially paid with something
-  due; its *open amount* is what is due minus the payments booked on it (credit entries of kind
-  "payment" that name the invoice);
+  due; its *open amount* is what is due minus the payments booked on it (`InvoicePayment`, as the
+  accounting reports them; a payment of an invoice is never credit);
 - a member is *below zero* / *below the threshold* when their credit account is in use (it has
   entries) and its balance is below 0 / the organisation's low-balance threshold. Only members who
   pay for themselves have a credit account.
 
 Everything here is an aggregate or an annotation the database computes; nothing loops over rows.
-Single balances are read through `models.credit_balance(member)` (the credit model may change).
+Single balances are read through `models.credit_balance(member)`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from decimal import Decimal
 from django.db.models import Count, DecimalField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from .models import BillingRun, CreditEntry, CreditKind, Invoice, InvoiceStatus
+from .models import BillingRun, CreditEntry, Invoice, InvoicePayment, InvoiceStatus
 
 ZERO = Decimal("0.00")
 MONEY = DecimalField(max_digits=12, decimal_places=2)
@@ -47,7 +47,7 @@ def owed(invoices):
 def with_open_amount(invoices):
     """Annotate `paid` (payments booked on the invoice) and `open_amount` (0 unless owed)."""
     paid = (
-        CreditEntry.objects.filter(invoice=OuterRef("pk"), kind=CreditKind.PAYMENT)
+        InvoicePayment.objects.filter(invoice=OuterRef("pk"))
         .order_by()
         .values("invoice")
         .annotate(s=Sum("amount"))
@@ -93,9 +93,7 @@ def invoice_totals(invoices) -> InvoiceTotals:
     paid = None
     if sums["partly_paid"]:
         partly = invoices.order_by().filter(status=InvoiceStatus.PARTIALLY_PAID, amount_due__gt=0)
-        paid = CreditEntry.objects.filter(kind=CreditKind.PAYMENT, invoice__in=partly.values("pk")).aggregate(
-            s=Sum("amount")
-        )["s"]
+        paid = InvoicePayment.objects.filter(invoice__in=partly.values("pk")).aggregate(s=Sum("amount"))["s"]
     return InvoiceTotals(
         count=sums["count"],
         total=_money(sums["total"]),

@@ -57,6 +57,32 @@ def name_sort_key(*, kind: str, first_name: str, last_name: str, company_name: s
     return SORT_SEPARATOR.join([primary, spelling, number or ""])[:255]
 
 
+def invoice_to_problem(
+    *,
+    is_self: bool,
+    same_organisation: bool,
+    payer_active: bool,
+    payer_has_payer: bool,
+    pays_for_others: bool,
+) -> str:
+    """Why a payer cannot pay a member's invoices ("" when it can): the rules of one payer level.
+
+    The member form (through `Member.clean`) and the CSV import (on the data as it will be after
+    the import) both ask here, so a file cannot build what the form refuses.
+    """
+    if is_self:
+        return _("A member cannot pay for themselves here; leave it empty.")
+    if not same_organisation:
+        return _("The paying member must belong to the same organisation.")
+    if not payer_active:
+        return _("The paying member is archived.")
+    if payer_has_payer:
+        return _("The paying member has someone else paying for them.")
+    if pays_for_others:
+        return _("This member pays for others, so nobody else can pay for them.")
+    return ""
+
+
 class MemberQuerySet(models.QuerySet):
     def active(self):
         return self.filter(is_active=True)
@@ -168,14 +194,16 @@ class Member(models.Model):
         if self.country and (len(self.country) != 2 or not self.country.isalpha()):
             errors["country"] = _("Use the two-letter ISO 3166 code, e.g. CH.")
         if self.invoice_to_id:
-            if self.invoice_to_id == self.pk:
-                errors["invoice_to"] = _("A member cannot pay for themselves here; leave it empty.")
-            elif self.invoice_to.organisation_id != self.organisation_id:
-                errors["invoice_to"] = _("The paying member must belong to the same organisation.")
-            elif self.invoice_to.invoice_to_id:
-                errors["invoice_to"] = _("The paying member has someone else paying for them.")
-            elif self.pk and self.pays_for.exists():
-                errors["invoice_to"] = _("This member pays for others, so nobody else can pay for them.")
+            payer = self.invoice_to
+            problem = invoice_to_problem(
+                is_self=self.invoice_to_id == self.pk,
+                same_organisation=payer.organisation_id == self.organisation_id,
+                payer_active=payer.is_active,
+                payer_has_payer=bool(payer.invoice_to_id),
+                pays_for_others=bool(self.pk) and self.pays_for.exclude(pk=self.pk).exists(),
+            )
+            if problem:
+                errors["invoice_to"] = problem
         if errors:
             raise ValidationError(errors)
 

@@ -8,11 +8,11 @@ from aeroledger.billing.models import Invoice, credit_balance
 from aeroledger.flights.models import Flight
 from aeroledger.tenancy.access import org_required
 from aeroledger.tenancy.figures import figure
+from aeroledger.tenancy.importpage import import_page
 from aeroledger.tenancy.lists import list_page, query_without
 from aeroledger.tenancy.models import Perm
-from aeroledger.tenancy.pages import import_page
 
-from .forms import ImportUploadForm, MemberForm
+from .forms import MemberForm
 from .imports import COLUMNS, import_members
 from .models import Member
 
@@ -128,8 +128,8 @@ def member_import(request, slug):
     return import_page(
         request,
         import_members,
+        kind="members",
         columns=COLUMNS,
-        form_class=ImportUploadForm,
         template="members/import.html",
         message=_("%(count)s members were imported."),
         next_url="members:list",
