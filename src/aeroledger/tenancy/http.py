@@ -14,8 +14,8 @@ def safe_next(request, default: str, *, field: str = "next") -> str:
     """
     candidate = request.POST.get(field) or request.GET.get(field) or ""
     candidate = candidate.strip()
-    # Only a path of this site: "-1" or "members" would be taken for a view name by redirect().
-    if candidate.startswith("/") and url_has_allowed_host_and_scheme(
+    # A path or a full URL of this site; "-1" or "members" would be taken for a view name by redirect().
+    if (candidate.startswith("/") or "://" in candidate) and url_has_allowed_host_and_scheme(
         candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return candidate

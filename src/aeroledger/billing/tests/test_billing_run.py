@@ -34,7 +34,7 @@ def test_parse_period():
     assert parse_period("2026-02") == (date(2026, 2, 1), date(2026, 2, 28))
     assert parse_period("11.2026") == (date(2026, 11, 1), date(2026, 11, 30))
     assert parse_period(" 2.2028 ") == (date(2028, 2, 1), date(2028, 2, 29))
-    for bad in ("2026-13", "26-01", "2026/01", "", "0000-11", "13.2026", "11.1999", "9999-01"):
+    for bad in ("2026-13", "26-01", "2026/01", "", "0000-11", "13.2026", "11.1899", "9999-01", "11.2²26"):
         with pytest.raises(BadPeriod):
             parse_period(bad)
 

@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 
 from aeroledger.billing.models import CreditEntry, credit_balance
+from aeroledger.billing.runs import billing_run
 from aeroledger.flights.models import Flight, Landing
 from aeroledger.tenancy.testing import PASSWORD, make_fleet, make_flight, make_member, make_org, make_staff
 
@@ -46,10 +47,12 @@ def test_a_charge_cannot_be_edited_into_credit_or_an_absurd_amount(
     assert response.context["form"].errors[field] == [message]
     charge.refresh_from_db()
     assert charge.amount == before
-    # Signed off as it is, the member's balance only goes down.
+    # Signed off as it is and billed: the credit pays it, the balance only goes down.
     client.post(reverse("flights:sign_off", args=["club", flight.pk]))
-    assert credit_balance(pilot) == -before
-    assert not CreditEntry.objects.filter(amount__gt=0).exists()
+    CreditEntry.objects.create(organisation=org, member=pilot, kind="deposit", amount=before)
+    _run, [invoice] = billing_run(org, f"{flight.date:%Y-%m}", approve=True)
+    assert invoice.credit_applied == before and credit_balance(pilot) == 0
+    assert not CreditEntry.objects.filter(amount__gt=0).exclude(kind="deposit").exists()
 
 
 def test_a_charge_of_zero_and_the_bounds_themselves_are_fine(client, club):

@@ -24,11 +24,8 @@ def admin(org):
 
 
 @pytest.fixture
-def linking(client, org, admin, ready, bx, monkeypatch):
-    from .. import contacts, services, views
-
-    for module in (services, contacts, views):
-        monkeypatch.setattr(module, "client_for", lambda org: bx)
+def linking(client, org, admin, ready, bx, use_client):
+    use_client(bx)
     client.force_login(admin)
     return client
 

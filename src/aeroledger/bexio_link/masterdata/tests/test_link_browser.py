@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from aeroledger.bexio_link.connection.clients import client_for
 from aeroledger.bexio_link.connection.demo import connect_demo
-from aeroledger.bexio_link.connection.services import client_for
 from aeroledger.bexio_link.masterdata.contacts import ensure_contact_group
+from aeroledger.bexio_link.masterdata.mapping import mapping_for
+from aeroledger.bexio_link.masterdata.master import MasterData
 from aeroledger.bexio_link.masterdata.models import ContactLink, InvoiceSettings, Kind
-from aeroledger.bexio_link.masterdata.services import MasterData, mapping_for, refresh_master_data
+from aeroledger.bexio_link.masterdata.refresh import refresh_master_data
 from aeroledger.tenancy.testing import make_member, make_org, make_staff
 from bexio.models import ContactCreate
 

@@ -1,5 +1,6 @@
 """`aeroledger bexio_transfer` (dry run and real) and `aeroledger bexio_sync_status`."""
 
+import re
 from io import StringIO
 
 import pytest
@@ -22,7 +23,7 @@ def test_dry_run_shows_everything_and_writes_nothing(sb, site):  # noqa: F811
     text = out.getvalue()
     assert inv.number in text and "invoice in bexio" in text and "Dry run" in text
     assert "KbPosition" not in text and str(inv.uuid) not in text
-    assert "-> account" in text and "VAT 8.10 %" in text
+    assert "-> account" in text and re.search(r"VAT \d+\.\d\d %", text)
     assert sb.requests(mark) == []
     assert not OutboxItem.objects.exists()
 
