@@ -83,6 +83,20 @@ class ManualEntrySender(Sender):
             found = [e for e in found if e.id == item.bexio_id] or found
         return min(found, key=lambda e: e.id) if found else None
 
+    def find_many(self, items: list[OutboxItem], client, org: OrgState) -> None:
+        """One pass over bexio's manual entries for every reference of the slice (bexio has no
+        search for manual entries: each look-up on its own would page the whole list)."""
+        plans = {item.pk: self._plan(item, org) for item in items}
+        wanted = {(plan.reference_nr, plan.date) for plan in plans.values()}
+        found: dict[tuple, object] = {}
+        for entry in client.manual_entries.iter():
+            key = (entry.reference_nr, entry.date)
+            if key in wanted and (key not in found or entry.id < found[key].id):
+                found[key] = entry
+        for item in items:
+            plan = plans[item.pk]
+            item.looked_up = found.get((plan.reference_nr, plan.date))
+
     def send(self, item: OutboxItem, client, org: OrgState):
         plan = self._plan(item, org)
         if plan.blockers:

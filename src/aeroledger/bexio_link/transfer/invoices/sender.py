@@ -131,6 +131,18 @@ class InvoiceSender(Sender):
         # A search answer carries no positions: read the whole invoice before counting them.
         return client.invoices.get(found.id) if found is not None else None
 
+    def find_many(self, items: list[OutboxItem], client, org: OrgState) -> None:
+        """One `in` search for the api_references of the slice (not one per invoice)."""
+        wanted = {str(item.invoice.uuid): item for item in items}
+        found: dict[str, object] = {}
+        for bexio_invoice in client.invoices.search_in("api_reference", list(wanted)):
+            ref = str(bexio_invoice.api_reference or "")
+            if ref in wanted and (ref not in found or bexio_invoice.id < found[ref].id):
+                found[ref] = bexio_invoice
+        for ref, item in wanted.items():
+            # A search answer carries no positions: the attempt reads the whole invoice by id.
+            item.looked_up = client.invoices.get(found[ref].id) if ref in found else None
+
     def send(self, item: OutboxItem, client, org: OrgState):
         plan = self._plan(item, org)
         if plan.blockers:

@@ -78,6 +78,12 @@ class Sender:
         """What bexio has of this write (by `item.bexio_id` when known, else by its reference)."""
         raise NotImplementedError(f"{type(self).__name__} must look up a lost write")
 
+    def find_many(self, items: list[OutboxItem], client, org: OrgState) -> None:
+        """Look up several items at once before they go to the threads (e.g. one `in` search for many
+        references instead of one search each: bexio's searches have their own, smaller budget).
+        Sets `item.looked_up` to what was found (None: definitely not in bexio). Default: nothing,
+        each item's `find` runs on its own."""
+
     def send(self, item: OutboxItem, client, org: OrgState) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must send its write")
 
@@ -95,7 +101,10 @@ class Sender:
         self, item: OutboxItem, client, org: OrgState, progress: Progress, *, look_up_first: bool
     ) -> str:
         """The write, exactly once: look up what an earlier attempt may have created, else send."""
-        answer = self.find(item, client, org) if look_up_first or item.bexio_id else None
+        if hasattr(item, "looked_up") and not item.bexio_id:
+            answer = item.looked_up  # found (or not) for the whole slice at once, just before
+        else:
+            answer = self.find(item, client, org) if look_up_first or item.bexio_id else None
         progress.adopted = answer is not None
         if answer is None:
             progress.wrote = True

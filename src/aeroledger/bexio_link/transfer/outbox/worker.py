@@ -285,6 +285,7 @@ class Worker:
 
     def _dispatch(self, org_id: int, ids: list[int]) -> None:
         started = queue.start_attempts(ids, self.worker, load=_load_for_senders)
+        self._look_up_together(org_id, started)
         for item_id in ids:
             s = started.get(item_id)
             if s is None:
@@ -299,6 +300,24 @@ class Worker:
             else:
                 future = self.pool.submit(self._run_in_thread, s, self.clients[org_id], self.orgs[org_id])
                 self.inflight[org_id][future] = item_id
+
+    def _look_up_together(self, org_id: int, started: dict) -> None:
+        """Items that may be in bexio are looked up per kind in one go (a failure leaves each item
+        to look itself up in its own attempt)."""
+        by_kind: dict[str, list] = defaultdict(list)
+        for s in started.values():
+            if s.look_up_first and not s.item.bexio_id:
+                by_kind[s.item.kind].append(s.item)
+        for kind, items in by_kind.items():
+            if len(items) < 2:
+                continue
+            try:
+                with call_context(f"{kind}:look-up"):
+                    sender_for(kind).find_many(items, self.clients[org_id], self.orgs[org_id])
+            except Exception as exc:  # noqa: BLE001 - each attempt looks its item up again
+                log.info("batched look-up of %s items failed: %s", kind, exc)
+                for item in items:
+                    item.__dict__.pop("looked_up", None)
 
     def _run_in_thread(self, s: queue.Started, client, org: OrgState) -> str:
         try:

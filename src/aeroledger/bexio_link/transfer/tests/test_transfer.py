@@ -191,3 +191,21 @@ def test_database_lost_mid_batch_the_worker_reconnects_and_finishes_exactly_once
     stats = run_outbox(demo, client, concurrency=2)
     assert stats["db_reconnects"] == 1
     assert_exactly_once(demo, client)
+
+
+def test_items_that_may_be_in_bexio_are_looked_up_with_one_search(sb, client, demo):
+    """bexio's searches have a budget of their own (250 a minute): the look-ups before retry of a
+    slice go out as one `in` search, not one search per invoice."""
+    from aeroledger.bexio_link.masterdata.contacts import ensure_contact
+
+    invoices = list(Invoice.objects.filter(organisation=demo, status=InvoiceStatus.APPROVED)[:5])
+    for invoice in invoices:  # bexio stored them; every answer was lost
+        client.invoices.create(plan_invoice(invoice).create_body(ensure_contact(client, invoice.member)))
+        invoice_item(invoice, status=ItemStatus.PENDING, attempts=1, maybe_in_bexio=True)
+    mark = sb.requests()[-1]["id"]
+    run_outbox(demo, client, concurrency=8)
+    searches = [r for r in sb.requests(mark) if r["path"] == "/2.0/kb_invoice/search"]
+    assert len(searches) == 1
+    assert OutboxAttempt.objects.filter(outcome="adopted").count() == 5
+    creates = [r for r in write_requests(sb, mark) if r["path"] == "/2.0/kb_invoice"]
+    assert creates == []
