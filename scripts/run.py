@@ -101,14 +101,15 @@ def wait_for(url: str, seconds: float = 30) -> None:
 
 
 def connect_demo() -> tuple[bool, str]:
-    """Connect the demo organisation to the sandbox (the real Get-new-token flow); (ok, what it said)."""
+    """Connect the demo organisation to the sandbox (the real Get-new-token flow), map it and show
+    the money model in bexio (bexio_link.transfer.demo); (ok, what it said)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aeroledger.settings")
     import django
 
     django.setup()
     from django.db import connections
 
-    from aeroledger.bexio_link.connection.demo import connect_demo as connect
+    from aeroledger.bexio_link.transfer.demo import prepare_demo as connect
     from aeroledger.tenancy.models import Organisation
 
     out = io.StringIO()

@@ -12,10 +12,8 @@ class BexioConnectionConfig(AppConfig):
         from aeroledger.tenancy import hooks  # noqa: PLC0415 - apps are loaded now
 
         from . import panels, schedule, tasks  # noqa: PLC0415
-        from .demo import connect_demo  # noqa: PLC0415
 
         # Keeps every organisation's offline session alive (bexio closes it after 1 year idle) and
         # finds revoked grants early ("Reconnect needed" + e-mail).
         schedule.register("bexio keep-alive refresh", tasks.keep_alive, timedelta(hours=6))
-        hooks.register("demo_connect", connect_demo)
         hooks.register("dashboard", panels.dashboard_panel)

@@ -19,7 +19,7 @@ from aeroledger.bexio_link.masterdata.mapping import mapping_for
 from aeroledger.billing.models import CreditEntry, Invoice
 from aeroledger.tenancy import hooks
 
-from . import panels
+from . import demo, panels
 from .bookings.plan import books_on_its_own, entry_reference
 from .models import ItemKind, ItemStatus, OutboxItem
 from .outbox import enqueue
@@ -92,6 +92,7 @@ def register() -> None:
     hooks.register("invoice_list_rows", panels.invoice_list_rows)
     hooks.register("invoice_list_filters", panels.invoice_list_filters)
     hooks.register("invoice_detail", panels.invoice_detail_panel)
+    hooks.register("demo_connect", demo.prepare_demo)
     hooks.register("money_accounts", money_accounts)
     hooks.register("vat_rate", vat_rate)
     post_save.connect(queue_credit_booking, sender=CreditEntry, dispatch_uid="bexio-credit-booking")
