@@ -13,13 +13,11 @@ class BexioMasterdataConfig(AppConfig):
 
         from aeroledger.bexio_link.connection import schedule  # noqa: PLC0415
         from aeroledger.bexio_link.connection.models import BexioConnection
-        from aeroledger.members.models import Member
         from aeroledger.tenancy import hooks
 
         from . import panels, tasks  # noqa: PLC0415
-        from .signals import connection_saved, member_saved
+        from .signals import connection_saved
 
-        post_save.connect(member_saved, sender=Member, dispatch_uid="bexio_masterdata.member_saved")
         # Articles, taxes, accounts, bank accounts, ... of every connected organisation.
         schedule.register("bexio master data refresh", tasks.refresh_all, timedelta(hours=24))
         post_save.connect(connection_saved, sender=BexioConnection, dispatch_uid="bexio_masterdata.connected")

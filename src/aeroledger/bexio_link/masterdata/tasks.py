@@ -5,7 +5,6 @@
   (`start_refresh`: one `MasterDataRefresh` row made at once, shown as running).
 - `sync_contacts(id)`: the whole club, enqueued by "Sync all contacts" (`start_contact_sync`: one
   `ContactSyncRun` row, queued -> running -> done/failed).
-- `sync_member_contact(id)`: one member after an edit (enqueued by signals.py when linked).
 """
 
 import logging
@@ -175,20 +174,3 @@ def sync_contacts(organisation_id: int, run_id: int | None = None) -> dict:
         ]
         run.save(update_fields=["status", "finished_at", "summary", "messages"])
     return summary
-
-
-@task(queue_name="bexio")
-def sync_member_contact(member_id: int) -> int | None:
-    """Send one member's changed contact data to bexio (no request when nothing changed)."""
-    from aeroledger.members.models import Member
-
-    from .contacts import ContactSyncError, ensure_contact
-
-    member = Member.objects.select_related("organisation").filter(pk=member_id).first()
-    if member is None:
-        return None
-    try:
-        return ensure_contact(None, member)
-    except ContactSyncError as exc:
-        log.info("contact of member %s not synced: %s", member_id, exc)
-        return None

@@ -13,6 +13,7 @@ class BexioTransferConfig(AppConfig):
         # The senders register themselves with the outbox; the hooks with the club's pages.
         from . import hooks  # noqa: PLC0415 - models must be loaded first
         from .bookings import sender as _bookings  # noqa: F401, PLC0415
+        from .contacts import sender as _contacts  # noqa: F401, PLC0415
         from .invoices import sender as _invoices  # noqa: F401, PLC0415
 
         hooks.register()

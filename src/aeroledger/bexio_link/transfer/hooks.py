@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 
 from django.db.models.signals import post_save
@@ -17,12 +18,16 @@ from django.utils.translation import gettext as _
 from aeroledger.bexio_link.connection.models import connection_for
 from aeroledger.bexio_link.masterdata.mapping import mapping_for
 from aeroledger.billing.models import CreditEntry, Invoice
+from aeroledger.members.models import Member
 from aeroledger.tenancy import hooks
 
 from . import demo, panels
 from .bookings.plan import books_on_its_own, entry_reference
+from .contacts.sender import queue_contact_update
 from .models import ItemKind, ItemStatus, OutboxItem
 from .outbox import enqueue
+
+log = logging.getLogger(__name__)
 
 
 def withdraw_or_refuse(invoice: Invoice) -> str | None:
@@ -63,6 +68,19 @@ def queue_credit_booking(sender, instance: CreditEntry, created: bool, raw: bool
     enqueue.wake(org)
 
 
+def queue_contact(sender, instance: Member, created: bool, raw: bool = False, **kwargs) -> None:
+    """A linked member changed: the change goes to their bexio contact (through the outbox)."""
+    if raw or created or not instance.organisation.bexio_option:
+        return
+    conn = connection_for(instance.organisation)
+    if conn is None or not conn.transfers_allowed:
+        return
+    try:
+        queue_contact_update(instance)
+    except Exception:  # saving a member must never fail because of bexio
+        log.exception("could not queue the bexio contact update of member %s", instance.pk)
+
+
 def money_accounts(organisation) -> list[tuple[str, str]] | None:
     if not organisation.bexio_option:
         return None
@@ -96,3 +114,4 @@ def register() -> None:
     hooks.register("money_accounts", money_accounts)
     hooks.register("vat_rate", vat_rate)
     post_save.connect(queue_credit_booking, sender=CreditEntry, dispatch_uid="bexio-credit-booking")
+    post_save.connect(queue_contact, sender=Member, dispatch_uid="bexio-contact-update")

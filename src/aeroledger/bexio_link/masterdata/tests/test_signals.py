@@ -39,33 +39,36 @@ def test_connecting_enqueues_the_import(org, monkeypatch, django_capture_on_comm
     assert recorder.calls == [(org.pk, "connect")]
 
 
-def test_edit_of_a_linked_member_is_sent_by_the_task(
-    org, bx, ready, sb, monkeypatch, django_capture_on_commit_callbacks, use_client
+def test_edit_of_a_linked_member_is_one_outbox_write_per_change(
+    org, bx, ready, sb, django_capture_on_commit_callbacks, use_client
 ):
+    from aeroledger.bexio_link.transfer.models import ItemKind, OutboxItem
+    from aeroledger.bexio_link.transfer.outbox.worker import run_outbox
+
     m = member(org, 21)
     contact_id = ensure_contact(bx, m)
     connect(org)
-    worker_task = tasks.sync_member_contact
-    recorder = Recorder()
-    monkeypatch.setattr(tasks, "sync_member_contact", recorder)
     use_client(bx)
     log = Log(sb)
     for city in ("Grenchen", "Bern"):
-        with django_capture_on_commit_callbacks(execute=True):
+        with django_capture_on_commit_callbacks(execute=False):
             m.city = city
             m.save()
-        (member_id,) = recorder.calls.pop()
-        assert worker_task.call(member_id) == contact_id  # what the worker runs
+            m.save()  # saved twice without a change in between: one write
+        assert OutboxItem.objects.filter(kind=ItemKind.CONTACT, status="pending").count() == 1
+        run_outbox(org_ids=[org.pk], concurrency=1)  # what the worker does
+    items = OutboxItem.objects.filter(kind=ItemKind.CONTACT)
+    assert items.count() == 2 and set(items.values_list("status", flat=True)) == {"done"}
+    assert set(items.values_list("bexio_id", flat=True)) == {contact_id}
     assert [(w["method"], w["path"]) for w in log.writes()] == [("POST", f"/2.0/contact/{contact_id}")] * 2
     assert bx.contacts.get(contact_id).city == "Bern"
 
 
-def test_unlinked_member_edit_enqueues_nothing(org, monkeypatch, django_capture_on_commit_callbacks):
+def test_unlinked_member_edit_queues_nothing(org):
+    from aeroledger.bexio_link.transfer.models import OutboxItem
+
     connect(org)
-    recorder = Recorder()
-    monkeypatch.setattr(tasks, "sync_member_contact", recorder)
     m = member(org, 22)
-    with django_capture_on_commit_callbacks(execute=True):
-        m.city = "Sion"
-        m.save()
-    assert recorder.calls == []
+    m.city = "Sion"
+    m.save()
+    assert not OutboxItem.objects.exists()
