@@ -1,7 +1,9 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from aeroledger.billing.models import ChargeType
 from aeroledger.tenancy.limits import MAX_ID
+from bexio.models import AccountType
 
 from .master import MasterData
 from .models import BexioRecord, ChargeMapping, InvoiceSettings, Kind
@@ -38,6 +40,24 @@ class InvoiceSettingsForm(forms.ModelForm):
         required=False,
         label=_("bexio user who owns invoices and contacts"),
     )
+    credit_account = RecordChoiceField(
+        queryset=BexioRecord.objects.none(),
+        required=False,
+        label=_("Members' credit (liability account)"),
+        help_text=_(
+            "e.g. 2030 Kundenguthaben / erhaltene Anzahlungen. Deposits and paid top-ups are booked to it; "
+            "revenue and VAT arise when the credit pays for something."
+        ),
+    )
+    corrections_account = RecordChoiceField(
+        queryset=BexioRecord.objects.none(),
+        required=False,
+        label=_("Account for credit corrections"),
+        help_text=_("The other side of a correction of a member's credit (e.g. 3805 Erlösminderungen)."),
+    )
+
+    # The ledger fields apply to organisations whose members pay from a prepaid credit account.
+    LEDGER_FIELDS = ("credit_account", "corrections_account")
 
     class Meta:
         model = InvoiceSettings
@@ -48,6 +68,8 @@ class InvoiceSettingsForm(forms.ModelForm):
             "payment_terms_days",
             "issue_automatically",
             "send_automatically",
+            "credit_account",
+            "corrections_account",
         ]
         help_texts = {
             "contact_group_name": _(
@@ -65,6 +87,22 @@ class InvoiceSettingsForm(forms.ModelForm):
             (r.pk, self.fields["bank_account"].label_from_instance(r)) for r in qr_first
         ]
         self.fields["user"].queryset = _records(organisation, Kind.USER, inst.user_id).order_by("name")
+        if organisation.is_prepaid:
+            master = MasterData(organisation)
+            liabilities = [r.pk for r in master.accounts_of(AccountType.LIABILITIES)]
+            results = [r.pk for r in master.accounts_of(AccountType.EARNINGS, AccountType.EXPENDITURE)]
+            accounts = _records(
+                organisation, Kind.ACCOUNT, inst.credit_account_id, inst.corrections_account_id
+            )
+            self.fields["credit_account"].queryset = accounts.filter(
+                pk__in=[*liabilities, inst.credit_account_id]
+            ).order_by("name")
+            self.fields["corrections_account"].queryset = accounts.filter(
+                pk__in=[*results, inst.corrections_account_id]
+            ).order_by("name")
+        else:
+            for name in self.LEDGER_FIELDS:
+                del self.fields[name]
         self.fields["payment_terms_days"].widget.attrs.update({"min": 0, "max": 365})
 
     def clean_payment_terms_days(self):
@@ -87,7 +125,7 @@ class ChargeMappingForm(forms.Form):
     account = RecordChoiceField(queryset=BexioRecord.objects.none(), required=False, label=_("Account"))
     tax = RecordChoiceField(queryset=BexioRecord.objects.none(), required=False, label=_("Tax"))
 
-    def __init__(self, *args, organisation, row: ChargeMapping | None, **kwargs):
+    def __init__(self, *args, organisation, row: ChargeMapping | None, charge_type: str = "", **kwargs):
         initial = {}
         if row is not None:
             initial = {"article": row.article_id, "account": row.account_id, "tax": row.tax_id}
@@ -96,8 +134,13 @@ class ChargeMappingForm(forms.Form):
             organisation, Kind.ARTICLE, row and row.article_id
         ).order_by("name")
         accounts = _records(organisation, Kind.ACCOUNT, row and row.account_id).order_by("name")
-        earnings_ids = [r.pk for r in MasterData(organisation).earnings_accounts()]
-        self.fields["account"].queryset = accounts.filter(pk__in=[*earnings_ids, row and row.account_id])
+        master = MasterData(organisation)
+        allowed = [r.pk for r in master.earnings_accounts()]
+        if charge_type == ChargeType.TOP_UP:
+            # A top-up is no revenue: a clearing account (re-booked to the credit account when paid)
+            # or, where bexio accepts it on an invoice, the credit (liability) account itself.
+            allowed += [r.pk for r in master.accounts_of(AccountType.LIABILITIES)]
+        self.fields["account"].queryset = accounts.filter(pk__in=[*allowed, row and row.account_id])
         self.fields["tax"].queryset = _records(organisation, Kind.TAX, row and row.tax_id).order_by("name")
 
     def clean(self):

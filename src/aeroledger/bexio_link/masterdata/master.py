@@ -99,6 +99,11 @@ class MasterData:
     def sales_taxes(self) -> list[BexioRecord]:
         return [r for r in self.all(Kind.TAX) if r.data.get("type", "sales_tax") == "sales_tax"]
 
+    def accounts_of(self, *types) -> list[BexioRecord]:
+        """Active accounts of the given bexio account types."""
+        wanted = {int(t) for t in types}
+        return [r for r in self.all(Kind.ACCOUNT) if r.data.get("account_type") in wanted]
+
     def earnings_accounts(self) -> list[BexioRecord]:
         """Accounts a position may book to: earnings (type 1), or unknown type (from articles)."""
         return [r for r in self.all(Kind.ACCOUNT) if r.data.get("account_type") in (1, None)]

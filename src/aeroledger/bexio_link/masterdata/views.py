@@ -9,9 +9,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from aeroledger.bexio_link.connection.clients import NotConnected, client_for
+from aeroledger.bexio_link.connection.models import connection_for
+from aeroledger.billing.models import Invoice, InvoiceStatus
 from aeroledger.tenancy.access import org_required
 from aeroledger.tenancy.models import Perm
 from bexio import errors as bexio_errors
+from bexio.models import AccountType
 
 from . import tasks
 from .contacts import (
@@ -83,7 +86,9 @@ def _mapping_rows(org, mapping, data=None):
     rows = []
     for spec in row_specs(org):
         row = mapping.rows.get((spec.charge_type, spec.aircraft_id, spec.aerodrome_id))
-        form = ChargeMappingForm(data, organisation=org, row=row, prefix=spec.prefix)
+        form = ChargeMappingForm(
+            data, organisation=org, row=row, prefix=spec.prefix, charge_type=spec.charge_type
+        )
         if row is not None:
             problems = mapping.row_problems(row)
             status = "broken" if problems else "ok"
@@ -109,9 +114,8 @@ def _mapping_page(request, settings_form=None, rows=None, status=200):
     mapping = mapping_for(org)
     can_change = request.membership.has_perm(Perm.MANAGE_SETTINGS)
     if settings_form is None:
-        settings_form = InvoiceSettingsForm(
-            instance=mapping.settings, organisation=org, initial=_suggestions(org, mapping)
-        )
+        # What is shown as chosen is what is saved; suggestions are offered beside, never preselected.
+        settings_form = InvoiceSettingsForm(instance=mapping.settings, organisation=org)
     if rows is None:
         rows = _mapping_rows(org, mapping)
     if not can_change:
@@ -128,6 +132,9 @@ def _mapping_page(request, settings_form=None, rows=None, status=200):
         "rows": rows,
         "can_change": can_change,
         "contact_group": mapping.contact_group,
+        "suggestions": _suggestions(org, mapping),
+        "ledger_fields": [f for f in settings_form if f.name in InvoiceSettingsForm.LEDGER_FIELDS],
+        "settings_fields": [f for f in settings_form if f.name not in InvoiceSettingsForm.LEDGER_FIELDS],
         **_refresh_context(org, mapping),
     }
     return render(request, "bexio_masterdata/mapping.html", context, status=status)
@@ -150,48 +157,60 @@ def _finished_poll(request, active: bool):
     return None
 
 
-WAITING_SHOWN = 20
+WAITING_CHECKED = 200  # invoices checked for the summary (the newest approved, then drafts)
 
 
 def _waiting_invoices(org, mapping) -> dict:
-    """Invoices not yet in bexio (approved first, then drafts) and what blocks them."""
-    from aeroledger.billing.models import Invoice, InvoiceStatus
-
+    """What blocks the invoices not yet in bexio (approved first, then drafts), each reason once
+    with how many invoices it blocks and a few of them (not one red block per invoice)."""
     waiting = Invoice.objects.filter(
         organisation=org, status__in=[InvoiceStatus.APPROVED, InvoiceStatus.DRAFT]
     ).select_related("member", "organisation")
-    everywhere = set(mapping.problems())  # shown once above the list, not on every invoice
-    blocked, ok, checked = [], 0, 0
+    everywhere = set(mapping.problems())  # shown once above, not per invoice
+    reasons: dict[str, list] = {}
+    ok = checked = blocked = 0
     for status in (InvoiceStatus.APPROVED, InvoiceStatus.DRAFT):
-        for invoice in waiting.filter(status=status).order_by("-date", "-id")[:WAITING_SHOWN]:
+        for invoice in waiting.filter(status=status).order_by("-date", "-id")[:WAITING_CHECKED]:
             checked += 1
-            reasons = validate_invoice(invoice, mapping)
-            if reasons:
-                blocked.append({"invoice": invoice, "reasons": [r for r in reasons if r not in everywhere]})
-            else:
+            own = [r for r in validate_invoice(invoice, mapping) if r not in everywhere]
+            if own:
+                blocked += 1
+            elif not everywhere:
                 ok += 1
-    return {"blocked": blocked, "ok": ok, "checked": checked, "total": waiting.count()}
+            for reason in own:
+                reasons.setdefault(reason, []).append(invoice)
+    grouped = sorted(reasons.items(), key=lambda kv: -len(kv[1]))
+    return {
+        "reasons": [{"reason": r, "count": len(invs), "examples": invs[:3]} for r, invs in grouped],
+        "blocked": blocked,
+        "ok": ok,
+        "checked": checked,
+        "total": waiting.count(),
+    }
 
 
 COUNTED_KINDS = ("article", "tax", "account", "bank_account", "user")
 
 
-def _suggestions(org, mapping) -> dict:
-    """Before the first save: the first QR bank account and the bexio user who connected."""
-    if mapping.settings.pk is not None:
-        return {}
-    from aeroledger.bexio_link.connection.models import connection_for
-
-    initial = {}
+def _suggestions(org, mapping) -> list[str]:
+    """What to choose where nothing is chosen yet: the first QR bank account, the bexio user who
+    connected, the 2030-like liability account (shown as a hint, never preselected)."""
+    hints = []
+    s = mapping.settings
     banks = mapping.master.bank_accounts()
-    if banks:
-        initial["bank_account"] = banks[0].pk
+    if not s.bank_account_id and banks:
+        hints.append(_("Bank account: %(name)s") % {"name": banks[0].name})
     conn = connection_for(org)
     consenting = str(getattr(conn, "bexio_user_id", "") or "")
     user = next((u for u in mapping.master.all(Kind.USER) if str(u.bexio_id) == consenting), None)
-    if user is not None:
-        initial["user"] = user.pk
-    return initial
+    if not s.user_id and user is not None:
+        hints.append(_("Owner: %(name)s (who connected bexio)") % {"name": user.name})
+    if org.is_prepaid and not s.credit_account_id:
+        liabilities = mapping.master.accounts_of(AccountType.LIABILITIES)
+        credit = next((a for a in liabilities if a.data.get("account_no") == "2030"), None)
+        if credit is not None:
+            hints.append(_("Members' credit: %(name)s") % {"name": credit.name})
+    return hints
 
 
 @org_required()
