@@ -202,10 +202,12 @@ def invoices(request, slug):
         if value:
             invoice_list = spec["apply"](invoice_list, value)
         extra_filters.append({**spec, "value": value})
-    if status or show or member or q or any(f["value"] for f in extra_filters):
+    if member or q:
         totals = lists.invoice_totals(invoice_list)
-    else:  # every invoice of the organisation: an overview figure, kept for a few seconds
-        totals = figure(request, "invoice_totals", lambda: lists.invoice_totals(invoice_list))
+    else:  # every invoice, or a status, "owed" or bexio filter: figures kept for a few seconds
+        chosen = [f"{f['name']}={f['value']}" for f in extra_filters]
+        key = ":".join(["invoice_totals", status, show, *chosen])
+        totals = figure(request, key, lambda: lists.invoice_totals(invoice_list))
     rows = lists.with_open_amount(invoice_list.select_related("member").order_by(*INVOICE_SORTS[sort]))
     page = list_page(request, rows, PAGE_SIZE, count=totals.count)
     for inv in page:
