@@ -8,7 +8,7 @@ from aeroledger.members.models import Member, fold_name
 from aeroledger.tenancy import hooks
 from aeroledger.tenancy.access import org_required
 from aeroledger.tenancy.figures import figure
-from aeroledger.tenancy.lists import list_page, query_without
+from aeroledger.tenancy.lists import list_page, pk_in, query_without
 from aeroledger.tenancy.models import Perm
 from aeroledger.tenancy.pages import form_page
 
@@ -60,7 +60,7 @@ def credit_accounts(request, slug):
     if balance in ("negative", "low"):
         # The same accounts the overview counts (its figure, kept for a few seconds).
         ids, below_total = figure(request, "accounts_below", lambda: lists.accounts_below_ids(org))[balance]
-        members = members.filter(pk__in=ids)
+        members = members.filter(pk_in(ids))
     else:
         balance = ""
     if q:
