@@ -12,7 +12,7 @@ from aeroledger.members.models import Member, fold_name
 from aeroledger.tenancy import hooks
 from aeroledger.tenancy.access import org_required
 from aeroledger.tenancy.figures import figure
-from aeroledger.tenancy.lists import list_page, query_without
+from aeroledger.tenancy.lists import list_page, pk_in, query_without
 from aeroledger.tenancy.models import Perm
 from aeroledger.tenancy.pages import form_page
 from aeroledger.tenancy.templatetags.money import chf
@@ -69,7 +69,7 @@ def credit_accounts(request, slug):
     if balance in ("negative", "low"):
         # The same accounts the overview counts (its figure, kept for a few seconds).
         ids, below_total = figure(request, "accounts_below", lambda: lists.accounts_below_ids(org))[balance]
-        members = members.filter(pk__in=ids)
+        members = members.filter(pk_in(ids))
     else:
         balance = ""
     if q:
@@ -204,10 +204,12 @@ def invoices(request, slug):
         if value:
             invoice_list = spec["apply"](invoice_list, value)
         extra_filters.append({**spec, "value": value})
-    if status or show or member or q or any(f["value"] for f in extra_filters):
+    if member or q:
         totals = lists.invoice_totals(invoice_list)
-    else:  # every invoice of the organisation: an overview figure, kept for a few seconds
-        totals = figure(request, "invoice_totals", lambda: lists.invoice_totals(invoice_list))
+    else:  # every invoice, or a status, "owed" or bexio filter: figures kept for a few seconds
+        chosen = [f"{f['name']}={f['value']}" for f in extra_filters]
+        key = ":".join(["invoice_totals", status, show, *chosen])
+        totals = figure(request, key, lambda: lists.invoice_totals(invoice_list))
     rows = lists.with_open_amount(invoice_list.select_related("member").order_by(*INVOICE_SORTS[sort]))
     page = list_page(request, rows, PAGE_SIZE, count=totals.count)
     for inv in page:

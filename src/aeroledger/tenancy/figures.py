@@ -6,11 +6,11 @@ credit entries: at 50,000 invoices each one reads the whole table. Pages that ev
 day should not repeat that on every view, so `figure(request, name, compute)` keeps the answer in
 Django's cache for `AEROLEDGER_FIGURES_TTL` seconds (default 30) per organisation.
 
-What a person changes shows at once for that person: `org_required` notes in their session when
-they last changed something in the organisation (any successful POST), and figures computed
-before that moment are recomputed for them. Changes by other people and by background jobs
-(transfers, the status sync) show within the TTL. Pages say how old their figures are
-(`figures_as_of`), never more than the TTL.
+A change made through the organisation's pages shows at once, for everybody: `org_required`
+notes the time of every POST that was not refused (`OrganisationChange`, one row per
+organisation), and figures computed before it are computed again. Changes made elsewhere (the task
+worker's transfers and status sync, the command line) show within the TTL. Pages may say how old
+their figures are (`request.figures_as_of`), never more than the TTL.
 """
 
 from __future__ import annotations
@@ -22,38 +22,58 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 
 def ttl() -> float:
     return float(getattr(settings, "AEROLEDGER_FIGURES_TTL", 30))
 
 
-def _changed_key(organisation_id: int) -> str:
-    return f"aeroledger:changed:{organisation_id}"
-
-
 def note_change(request) -> None:
-    """Called by org_required after a successful POST: this person's next figures are fresh."""
-    session = getattr(request, "session", None)
+    """Called by org_required after a POST that was not refused: everybody's figures of the
+    organisation computed before now are computed again."""
+    from .models import OrganisationChange
+
     organisation = getattr(request, "organisation", None)
-    if session is not None and organisation is not None:
-        session[_changed_key(organisation.pk)] = time.time()
+    if organisation is None:
+        return
+    now = timezone.now()
+    if not OrganisationChange.objects.filter(organisation=organisation).update(at=now):
+        try:
+            with transaction.atomic():
+                OrganisationChange.objects.create(organisation=organisation, at=now)
+        except IntegrityError:  # created by a simultaneous POST
+            OrganisationChange.objects.filter(organisation=organisation).update(at=now)
+
+
+def _last_change(request) -> float:
+    """When the organisation was last changed through its pages (read once per request)."""
+    from .models import OrganisationChange
+
+    if not hasattr(request, "_organisation_changed"):
+        at = (
+            OrganisationChange.objects.filter(organisation=request.organisation)
+            .values_list("at", flat=True)
+            .first()
+        )
+        request._organisation_changed = at.timestamp() if at else 0.0
+    return request._organisation_changed
 
 
 def figure(request, name: str, compute: Callable[[], Any]) -> Any:
-    """`compute()` for the request's organisation, or its answer of at most ttl() seconds ago."""
+    """`compute()` for the request's organisation, or its answer of at most ttl() seconds ago that
+    is newer than the organisation's last change through its pages."""
     organisation = request.organisation
     limit = ttl()
     if limit <= 0:
         return compute()
     key = f"aeroledger:figure:{organisation.pk}:{name}"
-    session = getattr(request, "session", None)
-    changed = session.get(_changed_key(organisation.pk), 0) if session is not None else 0
     now = time.time()
     hit = cache.get(key)
     if hit is not None:
         at, value = hit
-        if at >= changed and now - at < limit:
+        if at >= _last_change(request) and now - at < limit:
             _remember_age(request, at)
             return value
     value = compute()

@@ -13,6 +13,9 @@ matter at 50,000 rows:
 from __future__ import annotations
 
 from django.core.paginator import Page, Paginator
+from django.db import connections
+from django.db.models import Q
+from django.db.models.expressions import RawSQL
 
 
 def list_page(request, queryset, per_page: int, *, count: int | None = None) -> Page:
@@ -25,6 +28,15 @@ def list_page(request, queryset, per_page: int, *, count: int | None = None) -> 
     rows = {row.pk: row for row in queryset.order_by().filter(pk__in=ids)} if ids else {}
     page.object_list = [rows[pk] for pk in ids if pk in rows]
     return page
+
+
+def pk_in(ids, using: str = "default") -> Q:
+    """`Q(pk__in=ids)` for a long list of ids: on PostgreSQL one array parameter (`= ANY`), not one
+    placeholder per id (1,500 placeholders cost more to bind and plan than the query itself)."""
+    ids = [int(i) for i in ids]
+    if connections[using].vendor == "postgresql" and len(ids) > 50:
+        return Q(pk__in=RawSQL("SELECT unnest(%s::bigint[])", [ids]))
+    return Q(pk__in=ids)
 
 
 def query_without(request, *names: str) -> str:

@@ -115,3 +115,20 @@ class PendingImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} import {self.name} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class OrganisationChange(models.Model):
+    """When somebody last changed something in the organisation through its pages (any POST).
+
+    Figures kept for a few seconds (tenancy/figures.py) that are older than this are computed
+    again, so a change made in the web app shows at once on everybody's overview. A row of its own,
+    not a column of Organisation: billing runs hold the organisation's row locked while they work.
+    """
+
+    organisation = models.OneToOneField(
+        Organisation, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id} changed at {self.at:%Y-%m-%d %H:%M:%S}"

@@ -94,7 +94,9 @@ def invoice_list_panel(request, organisation, **_kwargs):
     """The transfer buttons above the invoice list (bexio option only)."""
     if not organisation.bexio_option:
         return None
-    counts = _counts(organisation)
+    # "Transfer all" sends every approved invoice not yet in bexio (failed ones are retried). The
+    # counts are exact after any change made through the pages (approvals included): see figures.
+    counts = figure(request, "bexio_transfer_counts", lambda: _counts(organisation))
     membership = getattr(request, "membership", None)
     context = {
         "organisation": organisation,
