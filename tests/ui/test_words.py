@@ -150,7 +150,6 @@ def objects_of(org) -> dict:
 KNOWN = {
     "bexio_masterdata:contacts": "'#3' for the bexio contact (hardening: the contacts link page)",
     "billing:statement": "the demo's deposit text 'Einzahlung / deposit' (lead: billing/demo.py)",
-    "billing:invoice": "the UUID as 'Reference' (lead: the invoice page, issue 15 'Invoice page')",
 }
 
 

@@ -227,7 +227,7 @@ def _flights(org, members, aircraft, aerodromes, rnd: random.Random, admin) -> N
             member=member.bill_to,
             date=start,
             kind=CreditKind.DEPOSIT,
-            amount=Decimal(rnd.choice([2000, 3000, 4000, 5000, 6000])),
+            amount=Decimal(rnd.choice([50, 500, 1000, 2000, 3000, 4000])),  # some members run low
             text="Einzahlung / deposit",
         )
     for n in range(FLIGHT_COUNT):

@@ -6,6 +6,13 @@ from django.utils.translation import gettext_lazy as _
 from aeroledger.members.models import Member
 from aeroledger.tenancy import hooks
 from aeroledger.tenancy.forms import DateInput
+from aeroledger.tenancy.limits import (
+    MAX_CREDIT_ENTRY,
+    MAX_QUANTITY,
+    MAX_UNIT_PRICE,
+    QUANTITY_RANGE,
+    UNIT_PRICE_RANGE,
+)
 
 from .models import MANUAL_CREDIT_KINDS, CreditEntry, CreditKind, Invoice
 from .runs import BadPeriod, parse_period
@@ -33,8 +40,8 @@ class CreditEntryForm(forms.ModelForm):
         label=_("Amount (CHF)"),
         max_digits=12,
         decimal_places=2,
-        min_value=Decimal("-1000000"),
-        max_value=Decimal("1000000"),
+        min_value=-MAX_CREDIT_ENTRY,
+        max_value=MAX_CREDIT_ENTRY,
         help_text=_("Deposits and refunds: a positive amount. Corrections: negative to take credit away."),
     )
     money_account = forms.ChoiceField(label=_("Bank account"), required=False)
@@ -90,14 +97,18 @@ class BillingRunForm(forms.Form):
 class TopUpForm(forms.Form):
     member = forms.ModelChoiceField(label=_("Member"), queryset=Member.objects.none())
     amount = forms.DecimalField(
-        label=_("Amount (CHF)"), min_value=Decimal("0.05"), max_digits=12, decimal_places=2
+        label=_("Amount (CHF)"),
+        min_value=Decimal("0.05"),
+        max_value=MAX_CREDIT_ENTRY,
+        max_digits=12,
+        decimal_places=2,
     )
 
     def __init__(self, *args, organisation, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["member"].queryset = Member.objects.filter(
             organisation=organisation, is_active=True
-        ).order_by("last_name", "company_name", "first_name")
+        ).order_by("sort_name", "id")
 
 
 class InvoiceForm(forms.ModelForm):
@@ -118,8 +129,18 @@ class ManualPositionForm(forms.Form):
 
     text = forms.CharField(label=_("Text"), max_length=300)
     quantity = forms.DecimalField(
-        label=_("Quantity"), min_value=Decimal("0.0001"), max_digits=14, decimal_places=4, initial=1
+        label=_("Quantity"),
+        min_value=Decimal("0.0001"),
+        max_digits=14,
+        decimal_places=4,
+        initial=1,
+        validators=[QUANTITY_RANGE],
+        widget=forms.NumberInput(attrs={"min": 0, "max": MAX_QUANTITY}),
     )
     unit_price = forms.DecimalField(
-        label=_("Unit price (CHF)"), min_value=Decimal("0"), max_digits=14, decimal_places=4
+        label=_("Unit price (CHF)"),
+        max_digits=14,
+        decimal_places=4,
+        validators=[UNIT_PRICE_RANGE],
+        widget=forms.NumberInput(attrs={"min": 0, "max": MAX_UNIT_PRICE}),
     )

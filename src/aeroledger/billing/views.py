@@ -153,7 +153,8 @@ def credit_entry_create(request, slug, member_id):
                 entry.save()
                 messages.success(request, _("The entry was booked."))
                 return redirect("billing:statement", slug, member.pk)
-    return render(request, "billing/credit_entry_form.html", {"form": form, "member": member})
+    context = {"form": form, "member": member, "balance": credit_balance(member)}
+    return render(request, "billing/credit_entry_form.html", context)
 
 
 INVOICE_SORTS = {

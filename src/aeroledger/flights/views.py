@@ -4,14 +4,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from aeroledger.billing.models import Charge
-from aeroledger.members.forms import ImportUploadForm
 from aeroledger.tenancy.access import org_required
 from aeroledger.tenancy.lists import list_page
 from aeroledger.tenancy.models import Perm
-from aeroledger.tenancy.pages import form_page, import_page
+from aeroledger.tenancy.pages import form_page
 
 from .forms import AerodromeForm, AircraftForm, ChargeForm, FlightFilterForm, FlightForm
-from .imports import COLUMNS, import_flights
 from .models import Aerodrome, Aircraft, Flight, FlightLocked
 
 PAGE_SIZE = 50
@@ -173,17 +171,4 @@ def _fleet_form(request, slug, form_class, pk, *, titles, saved, back):
         saved=saved,
         back=redirect(back, slug),
         organisation=request.organisation,
-    )
-
-
-@org_required(Perm.MANAGE_MEMBERS)
-def flight_import(request, slug):
-    return import_page(
-        request,
-        import_flights,
-        columns=COLUMNS,
-        form_class=ImportUploadForm,
-        template="flights/import.html",
-        message=_("%(count)s flights were imported; sign them off when checked."),
-        next_url="flights:list",
     )

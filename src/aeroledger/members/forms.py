@@ -1,6 +1,5 @@
 from django.utils.translation import gettext_lazy as _
 
-from aeroledger.tenancy import importpage
 from aeroledger.tenancy.forms import OrganisationForm
 
 from .models import Member
@@ -35,7 +34,7 @@ class MemberForm(OrganisationForm):
             payers = Member.objects.filter(organisation=organisation, is_active=True, invoice_to__isnull=True)
             if self.instance.pk:
                 payers = payers.exclude(pk=self.instance.pk)
-            self.fields["invoice_to"].queryset = payers.order_by("last_name", "company_name")
+            self.fields["invoice_to"].queryset = payers.order_by("sort_name", "id")
 
     def clean_number(self):
         number = self.cleaned_data["number"].strip()
@@ -67,7 +66,3 @@ class MemberImportRowForm(MemberForm):
     def clean_number(self):
         # Existing numbers are updated by the import, so only the format is checked here.
         return self.cleaned_data["number"].strip()
-
-
-# The upload form lives with the import page now; the name stays importable from here.
-ImportUploadForm = importpage.ImportUploadForm

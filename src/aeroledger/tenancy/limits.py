@@ -21,6 +21,7 @@ MAX_LANDINGS = 99  # landings of one flight at one aerodrome (circuits included)
 MAX_QUANTITY = Decimal("10000")  # minutes, landings or items of one charge
 MAX_UNIT_PRICE = Decimal("10000")  # CHF per minute, per landing or per item
 # => one charge is at most CHF 100,000,000, which fits the amount column (12 digits, 2 decimals).
+MAX_CREDIT_ENTRY = Decimal("1000000")  # one deposit, refund, correction or top-up booked by hand
 
 # --- Dates -------------------------------------------------------------------------------------------
 FIRST_YEAR, LAST_YEAR = 1900, 2100  # flights, billing periods, filters

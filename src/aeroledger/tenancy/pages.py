@@ -2,9 +2,7 @@
 
 from django.contrib import messages
 from django.db import transaction
-from django.shortcuts import redirect, render
-
-from .csvfiles import CSVFileError, decode
+from django.shortcuts import render
 
 
 def _lock_row(obj):
@@ -54,36 +52,3 @@ def form_page(
             messages.success(request, saved)
             return back
     return render(request, template, {"form": form, **(context or {})})
-
-
-def import_page(request, import_rows, *, columns, form_class, template, message, next_url):
-    """Upload -> preview (every row's errors, or what will happen) -> commit all rows or none.
-
-    `import_rows(organisation, text)` checks the text and returns the plan (`ok`, `rows`, `errors`,
-    `commit()`, which raises ValueError when it cannot save). After the import the page shows
-    `message` (with `%(count)s`) and redirects to the organisation's page `next_url`.
-    """
-    context = {"columns": sorted(columns), "form": form_class()}
-    if request.method == "POST":
-        text = request.POST.get("csv_text")
-        if text is None:
-            form = form_class(request.POST, request.FILES)
-            context["form"] = form
-            if not form.is_valid():
-                return render(request, template, context)
-            try:
-                text = decode(form.cleaned_data["file"].read())
-            except CSVFileError as exc:
-                form.add_error("file", str(exc))
-                return render(request, template, context)
-        plan = import_rows(request.organisation, text)
-        context.update(plan=plan, csv_text=text)
-        if plan.ok and request.POST.get("action") == "commit":
-            try:
-                count = plan.commit()
-            except ValueError as exc:
-                messages.error(request, str(exc))
-                return render(request, template, context)
-            messages.success(request, message % {"count": count})
-            return redirect(next_url, request.organisation.slug)
-    return render(request, template, context)

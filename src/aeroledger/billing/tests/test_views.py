@@ -29,6 +29,9 @@ def test_billing_run_from_the_web_and_approval(client, club):
     assert preview.status_code == 200 and not Invoice.objects.exists()  # a preview writes nothing
     figures = preview.context["preview"]
     assert (figures.members, figures.charges, figures.total, figures.invoices) == (1, 1, D("126.00"), 1)
+    html = preview.text
+    assert "CHF 126.00" in html and 'name="action" value="create"' in html
+    assert "31.10.2026" in html  # the period's end, in Swiss form
     response = client.post(url, {"period": "10.2026", "action": "create"})
     invoice = Invoice.objects.get()
     assert response.status_code == 302
