@@ -22,6 +22,8 @@ from decimal import Decimal
 from django.db.models import Count, DecimalField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
+from aeroledger.members.models import Member
+
 from .models import BillingRun, CreditEntry, Invoice, InvoicePayment, InvoiceStatus
 
 ZERO = Decimal("0.00")
@@ -150,7 +152,6 @@ def _balances_below(organisation, limit: Decimal) -> list[tuple[int, Decimal]]:
     One pass over the organisation's entries grouped by member; members paid by someone else (no
     account of their own) are left out by id, which is cheaper than joining every entry.
     """
-    from aeroledger.members.models import Member
 
     others = Member.objects.filter(organisation=organisation, invoice_to__isnull=False)
     paid_by_others = set(others.values_list("pk", flat=True))

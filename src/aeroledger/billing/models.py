@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from aeroledger.members.models import Language, Member
+from aeroledger.tenancy import hooks
 from aeroledger.tenancy.models import Organisation
 
 from .money import Settlement, position_amount, settle
@@ -523,7 +524,6 @@ class Invoice(models.Model):
         every function registered for the hook "invoice_cancel" may refuse (with the reason) or
         withdraw its pending work, inside this transaction.
         """
-        from aeroledger.tenancy import hooks
 
         if self.uses_credit:
             lock_credit_account(self.member)

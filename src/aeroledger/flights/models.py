@@ -104,7 +104,7 @@ class Flight(models.Model):
 
     def tariff_charges(self) -> list[dict]:
         """The charges the tariffs produce for this flight (unsaved field dicts)."""
-        from aeroledger.billing.models import ChargeType
+        from aeroledger.billing.models import ChargeType  # noqa: PLC0415 - billing imports flights (Charge.flight)
 
         bill_to = self.pilot.bill_to
         base = {"organisation": self.organisation, "member": bill_to, "flight": self, "date": self.date}
@@ -150,7 +150,7 @@ class Flight(models.Model):
     @transaction.atomic
     def rebuild_charges(self) -> None:
         """Replace this flight's charges by what the tariffs produce now (before sign-off only)."""
-        from aeroledger.billing.models import Charge
+        from aeroledger.billing.models import Charge  # noqa: PLC0415 - billing imports flights (Charge.flight)
 
         if self.lock().is_signed_off:
             raise FlightLocked

@@ -25,6 +25,8 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from .models import OrganisationChange
+
 
 def ttl() -> float:
     return float(getattr(settings, "AEROLEDGER_FIGURES_TTL", 30))
@@ -33,7 +35,6 @@ def ttl() -> float:
 def note_change(request) -> None:
     """Called by org_required after a POST that was not refused: everybody's figures of the
     organisation computed before now are computed again."""
-    from .models import OrganisationChange
 
     organisation = getattr(request, "organisation", None)
     if organisation is None:
@@ -49,7 +50,6 @@ def note_change(request) -> None:
 
 def _last_change(request) -> float:
     """When the organisation was last changed through its pages (read once per request)."""
-    from .models import OrganisationChange
 
     if not hasattr(request, "_organisation_changed"):
         at = (

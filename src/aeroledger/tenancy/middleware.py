@@ -2,7 +2,10 @@ from urllib.parse import urlsplit
 
 from csp.middleware import CSPMiddleware
 from django.conf import settings
+from django.shortcuts import render
 from django.utils import translation
+
+from .params import BadParameter
 
 
 class UserLanguageMiddleware:
@@ -40,9 +43,6 @@ class BadParameterMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        from django.shortcuts import render
-
-        from .params import BadParameter
 
         if isinstance(exception, BadParameter):
             return render(request, "400.html", {"message": str(exception)}, status=400)

@@ -36,7 +36,7 @@ def make_staff(
 
 
 def make_member(org: Organisation, number: str = "100", **fields):
-    from aeroledger.members.models import Member
+    from aeroledger.members.models import Member  # noqa: PLC0415 - test factories; tenancy must not import upward at load
 
     fields.setdefault("first_name", "Anna")
     fields.setdefault("last_name", f"Muster{number}")
@@ -46,7 +46,7 @@ def make_member(org: Organisation, number: str = "100", **fields):
 
 
 def make_fleet(org: Organisation):
-    from aeroledger.flights.models import Aerodrome, Aircraft
+    from aeroledger.flights.models import Aerodrome, Aircraft  # noqa: PLC0415 - as above
 
     aircraft = Aircraft.objects.create(
         organisation=org,
@@ -62,7 +62,7 @@ def make_fleet(org: Organisation):
 
 
 def make_flight(org, aircraft, pilot, *, minutes=60, landings=(), instructor=None, on=None, sign_off_by=None):
-    from aeroledger.flights.models import Flight, Landing
+    from aeroledger.flights.models import Flight, Landing  # noqa: PLC0415 - as above
 
     flight = Flight.objects.create(
         organisation=org,

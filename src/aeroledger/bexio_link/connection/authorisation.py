@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from aeroledger.tenancy.models import Membership
 from bexio.auth import new_pkce
 
 from . import crypto
@@ -156,7 +157,6 @@ def _claim_pending(state: str, user, session_key: str) -> PendingAuthorisation:
 
 
 def _may_manage(user, organisation) -> bool:
-    from aeroledger.tenancy.models import Membership
 
     return Membership.objects.filter(user=user, organisation=organisation, manage_settings=True).exists()
 

@@ -18,6 +18,9 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
+from aeroledger.tenancy.models import Membership
+
+from .clients import NotConnected, client_for
 from .models import BexioConnection, Status
 
 DEMO_BEXIO_LOGIN = "demo@bexio.test"
@@ -139,7 +142,6 @@ def script_bexio_login(
 
 
 def _admin_for(organisation):
-    from aeroledger.tenancy.models import Membership
 
     membership = (
         Membership.objects.filter(organisation=organisation, manage_settings=True, user__is_active=True)
@@ -152,7 +154,6 @@ def _admin_for(organisation):
 
 def _still_accepted(organisation) -> bool:
     """False only when bexio refuses the stored grant (e.g. the sandbox's data was reset)."""
-    from .clients import NotConnected, client_for
 
     try:
         with client_for(organisation, context="demo check") as client:

@@ -11,6 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
+from aeroledger.tenancy.models import Membership
+
 from .models import BexioConnection, EventKind, Status, record_event
 
 log = logging.getLogger(__name__)
@@ -38,7 +40,6 @@ def mark_reconnect_needed(organisation, reason: str, *, trigger: str = "") -> bo
 
 
 def notify_admins_reconnect(organisation, reason: str) -> None:
-    from aeroledger.tenancy.models import Membership
 
     memberships = (
         Membership.objects.filter(organisation=organisation, manage_settings=True, user__is_active=True)

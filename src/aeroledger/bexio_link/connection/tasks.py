@@ -4,6 +4,11 @@ import logging
 
 from django_tasks import task
 
+from aeroledger.tenancy.models import Organisation
+
+from .keepalive import KeepAlive, run_keep_alive
+from .models import BexioConnection, Status
+
 log = logging.getLogger(__name__)
 
 
@@ -13,8 +18,6 @@ def keep_alive() -> dict:
 
     Each organisation's outcome is in its connection history (see `keepalive.run_keep_alive`).
     """
-    from .keepalive import KeepAlive, run_keep_alive
-    from .models import BexioConnection, Status
 
     done = {"refreshed": 0, "reconnect_needed": 0, "not_connected": 0, "failed": 0}
     for conn in BexioConnection.objects.filter(status=Status.CONNECTED).select_related("organisation"):
@@ -30,9 +33,6 @@ def keep_alive() -> dict:
 
 @task(queue_name="bexio")
 def keep_alive_organisation(organisation_id: int) -> bool:
-    from aeroledger.tenancy.models import Organisation
-
-    from .keepalive import KeepAlive, run_keep_alive
 
     outcome = run_keep_alive(Organisation.objects.get(pk=organisation_id))
     return outcome in (KeepAlive.REFRESHED, KeepAlive.ADOPTED)

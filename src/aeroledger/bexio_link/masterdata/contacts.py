@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from aeroledger.bexio_link.connection.clients import client_for
+from aeroledger.members.models import Member, MemberKind
 from bexio import Criterion, errors
 from bexio.models import ContactCreate, ContactGroupCreate, ContactUpdate
 
@@ -68,7 +69,6 @@ class ContactConflict(ContactSyncError):
 
 def contact_fields(member, mapping: Mapping) -> dict:
     """The bexio contact as Aeroledger wants it (bexio's input names), without contact groups."""
-    from aeroledger.members.models import MemberKind
 
     company = member.kind == MemberKind.COMPANY
     street = (member.street or "").strip()
@@ -511,7 +511,6 @@ class SyncReport:
 
 def members_to_sync(org):
     """Active members and whoever pays for them (a payer may be archived yet still billed)."""
-    from aeroledger.members.models import Member
 
     active = Member.objects.filter(organisation=org, is_active=True)
     payer_ids = active.exclude(invoice_to__isnull=True).values_list("invoice_to_id", flat=True)

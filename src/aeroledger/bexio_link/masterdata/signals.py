@@ -7,6 +7,9 @@ import logging
 
 from django.db import transaction
 
+from . import tasks
+from .models import MasterDataRefresh
+
 log = logging.getLogger(__name__)
 
 
@@ -17,16 +20,14 @@ def connection_saved(sender, instance, created, raw=False, update_fields=None, *
     try:
         if not (instance.is_connected and instance.obtained_at):
             return
-        from .models import MasterDataRefresh
 
         if MasterDataRefresh.objects.filter(
             organisation_id=instance.organisation_id, started_at__gte=instance.obtained_at
         ).exists():
             return
-        from .tasks import refresh_organisation
 
         organisation_id = instance.organisation_id
-        transaction.on_commit(lambda: refresh_organisation.enqueue(organisation_id, "connect"))
+        transaction.on_commit(lambda: tasks.refresh_organisation.enqueue(organisation_id, "connect"))
     except Exception:  # connecting must never fail because of the import
         log.exception(
             "could not schedule the master data import of organisation %s", instance.organisation_id

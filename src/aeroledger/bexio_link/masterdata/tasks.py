@@ -14,11 +14,20 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
+from aeroledger.bexio_link.connection.clients import NotConnected
+from aeroledger.bexio_link.connection.models import BexioConnection, Status
+from aeroledger.tenancy.models import Organisation
+
+from . import api
+from .contacts import ContactSyncError
+from .contacts import sync_contacts as run_sync
+from .models import ContactSyncRun, MasterDataRefresh
+from .refresh import refresh_master_data
+
 log = logging.getLogger(__name__)
 
 
 def _connected_organisations():
-    from aeroledger.bexio_link.connection.models import BexioConnection, Status
 
     return [
         conn.organisation
@@ -30,7 +39,6 @@ def _connected_organisations():
 @task(queue_name="bexio")
 def refresh_all() -> dict:
     """Refresh the master data of every connected organisation (scheduled)."""
-    from .refresh import refresh_master_data
 
     done = {"refreshed": 0, "failed": 0}
     for org in _connected_organisations():
@@ -55,7 +63,6 @@ def _lock(org) -> None:
 
 def active_refresh(org):
     """The refresh run queued or running for `org` (None when none is)."""
-    from .models import MasterDataRefresh
 
     return (
         MasterDataRefresh.objects.filter(
@@ -68,7 +75,6 @@ def active_refresh(org):
 
 def start_refresh(org, *, triggered_by: str = "button"):
     """Record a refresh run and enqueue it; `(run, False)` when one is already queued or running."""
-    from .models import MasterDataRefresh
 
     with transaction.atomic():
         _lock(org)
@@ -82,7 +88,6 @@ def start_refresh(org, *, triggered_by: str = "button"):
 
 
 def active_contact_sync(org):
-    from .models import ContactSyncRun
 
     return (
         ContactSyncRun.objects.filter(
@@ -96,14 +101,12 @@ def active_contact_sync(org):
 
 
 def last_contact_sync(org):
-    from .models import ContactSyncRun
 
     return ContactSyncRun.objects.filter(organisation=org).order_by("-created_at", "-id").first()
 
 
 def start_contact_sync(org, *, user=None):
     """Record a contact sync and enqueue it; `(run, False)` when one is already queued or running."""
-    from .models import ContactSyncRun
 
     with transaction.atomic():
         _lock(org)
@@ -117,9 +120,6 @@ def start_contact_sync(org, *, user=None):
 
 def _people_error(exc, api) -> str:
     """The message people see: ours are written for them, bexio's are described, others named."""
-    from aeroledger.bexio_link.connection.clients import NotConnected
-
-    from .contacts import ContactSyncError
 
     if isinstance(exc, NotConnected | ContactSyncError):
         return str(exc)[:1000]
@@ -130,10 +130,6 @@ def _people_error(exc, api) -> str:
 def refresh_organisation(
     organisation_id: int, triggered_by: str = "connect", run_id: int | None = None
 ) -> dict:
-    from aeroledger.tenancy.models import Organisation
-
-    from .models import MasterDataRefresh
-    from .refresh import refresh_master_data
 
     org = Organisation.objects.get(pk=organisation_id)
     run = None
@@ -145,11 +141,6 @@ def refresh_organisation(
 
 @task(queue_name="bexio")
 def sync_contacts(organisation_id: int, run_id: int | None = None) -> dict:
-    from aeroledger.tenancy.models import Organisation
-
-    from . import api
-    from .contacts import sync_contacts as run_sync
-    from .models import ContactSyncRun
 
     org = Organisation.objects.get(pk=organisation_id)
     run = None

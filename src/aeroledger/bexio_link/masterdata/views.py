@@ -10,7 +10,9 @@ from django.utils.translation import gettext as _
 
 from aeroledger.bexio_link.connection.clients import NotConnected, client_for
 from aeroledger.bexio_link.connection.models import connection_for
-from aeroledger.billing.models import Invoice, InvoiceStatus
+from aeroledger.billing.models import ChargeType, Invoice, InvoiceStatus
+from aeroledger.flights.models import Aerodrome, Aircraft
+from aeroledger.members.models import Member
 from aeroledger.tenancy.access import org_required
 from aeroledger.tenancy.models import Perm
 from bexio import errors as bexio_errors
@@ -63,8 +65,6 @@ class RowSpec:
 
 
 def row_specs(org) -> list[RowSpec]:
-    from aeroledger.billing.models import ChargeType
-    from aeroledger.flights.models import Aerodrome, Aircraft
 
     specs = [RowSpec(ChargeType.AIRCRAFT_TIME, None, None, _("all aircraft (default)"), True)]
     specs += [
@@ -305,7 +305,6 @@ def refresh_state(request, slug):
 
 @org_required()
 def contacts(request, slug):
-    from aeroledger.members.models import Member
 
     org = request.organisation
     mapping = mapping_for(org)
@@ -381,7 +380,6 @@ def contacts_sync(request, slug):
 
 
 def _member(request, member_id):
-    from aeroledger.members.models import Member
 
     return get_object_or_404(Member, organisation=request.organisation, pk=member_id)
 

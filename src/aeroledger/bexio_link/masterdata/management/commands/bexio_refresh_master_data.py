@@ -2,6 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
+from aeroledger.bexio_link.masterdata.demo import configure_demo_mapping
 from aeroledger.bexio_link.masterdata.refresh import describe_error, refresh_master_data
 
 from ._org import organisation
@@ -39,7 +40,5 @@ class Command(BaseCommand):
                 self.stdout.write(f"{kind:15} skipped: {counts.get('skipped')}")
         self.stdout.write(f"changes: {run.changes}")
         if demo_mapping:
-            from aeroledger.bexio_link.masterdata.demo import configure_demo_mapping
-
             for line in configure_demo_mapping(org) or ["nothing to fill"]:
                 self.stdout.write(f"demo mapping: {line}")
