@@ -36,6 +36,18 @@ OWED_STATUSES = (
 )
 
 
+def _sum_per_row(model, link: str):
+    """The sum of `model.amount` over the rows whose `link` is the annotated row (0 without any)."""
+    total = (
+        model.objects.filter(**{link: OuterRef("pk")})
+        .order_by()
+        .values(link)
+        .annotate(s=Sum("amount"))
+        .values("s")
+    )
+    return Coalesce(Subquery(total, output_field=MONEY), Value(ZERO), output_field=MONEY)
+
+
 def _money(value) -> Decimal:
     return (value or ZERO).quantize(Decimal("0.01"))
 
@@ -47,17 +59,8 @@ def owed(invoices):
 
 
 def with_open_amount(invoices):
-    """Annotate `paid` (payments booked on the invoice) and `open_amount` (0 unless owed)."""
-    paid = (
-        InvoicePayment.objects.filter(invoice=OuterRef("pk"))
-        .order_by()
-        .values("invoice")
-        .annotate(s=Sum("amount"))
-        .values("s")
-    )
-    return invoices.annotate(
-        paid=Coalesce(Subquery(paid, output_field=MONEY), Value(ZERO), output_field=MONEY)
-    )
+    """Annotate `paid` (the payments booked on each invoice; `open_amount()` reads it)."""
+    return invoices.annotate(paid=_sum_per_row(InvoicePayment, "invoice"))
 
 
 def open_amount(invoice) -> Decimal:
@@ -134,16 +137,7 @@ def last_run(organisation):
 # --- credit accounts ----------------------------------------------------------------------------
 def with_balance(members):
     """Annotate each member's credit balance (`balance`, 0 without entries)."""
-    balance = (
-        CreditEntry.objects.filter(member=OuterRef("pk"))
-        .order_by()
-        .values("member")
-        .annotate(s=Sum("amount"))
-        .values("s")
-    )
-    return members.annotate(
-        balance=Coalesce(Subquery(balance, output_field=MONEY), Value(ZERO), output_field=MONEY)
-    )
+    return members.annotate(balance=_sum_per_row(CreditEntry, "member"))
 
 
 def _balances_below(organisation, limit: Decimal) -> list[tuple[int, Decimal]]:

@@ -44,7 +44,23 @@ class ChargeQuerySet(models.QuerySet):
         )
 
 
-class Charge(models.Model):
+class PricedLine(models.Model):
+    """What a charge and an invoice position share: a text, quantity x unit price = amount."""
+
+    text = models.CharField(_("text"), max_length=300)
+    quantity = models.DecimalField(_("quantity"), **QUANTITY)
+    unit_price = models.DecimalField(_("unit price"), **UNIT_PRICE)
+    amount = models.DecimalField(_("amount"), **MONEY)
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        self.amount = position_amount(self.quantity, self.unit_price)
+        super().save(*args, **kwargs)
+
+
+class Charge(PricedLine):
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="charges")
     member = models.ForeignKey(
         Member, verbose_name=_("billed member"), on_delete=models.PROTECT, related_name="charges"
@@ -60,10 +76,6 @@ class Charge(models.Model):
         "flights.Flight", on_delete=models.CASCADE, null=True, blank=True, related_name="charges"
     )
     date = models.DateField(_("date"))
-    text = models.CharField(_("text"), max_length=300)
-    quantity = models.DecimalField(_("quantity"), **QUANTITY)
-    unit_price = models.DecimalField(_("unit price"), **UNIT_PRICE)
-    amount = models.DecimalField(_("amount"), **MONEY)
     invoice = models.ForeignKey(
         "Invoice", on_delete=models.SET_NULL, null=True, blank=True, related_name="charges"
     )
@@ -86,10 +98,6 @@ class Charge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.text} {self.amount}"
-
-    def save(self, *args, **kwargs):
-        self.amount = position_amount(self.quantity, self.unit_price)
-        super().save(*args, **kwargs)
 
     @property
     def is_locked(self) -> bool:
@@ -635,7 +643,7 @@ class Invoice(models.Model):
         return payment, True
 
 
-class InvoicePosition(models.Model):
+class InvoicePosition(PricedLine):
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="positions")
     pos = models.PositiveIntegerField(_("position"))
     charge_type = models.CharField(_("charge type"), max_length=20, choices=ChargeType.choices)
@@ -649,10 +657,6 @@ class InvoicePosition(models.Model):
         Charge, on_delete=models.SET_NULL, null=True, blank=True, related_name="positions"
     )
     date = models.DateField(_("date"), null=True, blank=True)
-    text = models.CharField(_("text"), max_length=300)
-    quantity = models.DecimalField(_("quantity"), **QUANTITY)
-    unit_price = models.DecimalField(_("unit price"), **UNIT_PRICE)
-    amount = models.DecimalField(_("amount"), **MONEY)
     # The part of `amount` paid from the member's credit (set when the invoice is approved).
     credit_covered = models.DecimalField(_("paid from credit"), default=Decimal("0.00"), **MONEY)
 
@@ -670,10 +674,6 @@ class InvoicePosition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pos}. {self.text}"
-
-    def save(self, *args, **kwargs):
-        self.amount = position_amount(self.quantity, self.unit_price)
-        super().save(*args, **kwargs)
 
     @property
     def mapping_key(self) -> tuple[str, int | None]:
