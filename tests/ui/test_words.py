@@ -149,7 +149,6 @@ def objects_of(org) -> dict:
 # (strict: a page that no longer shows it fails the test until it leaves this list).
 KNOWN = {
     "bexio_masterdata:contacts": "'#3' for the bexio contact (hardening: the contacts link page)",
-    "billing:statement": "the demo's deposit text 'Einzahlung / deposit' (lead: billing/demo.py)",
 }
 
 

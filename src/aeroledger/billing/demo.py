@@ -6,7 +6,8 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from aeroledger.flights.models import Aerodrome, Aircraft, Flight, Landing
 from aeroledger.members.models import Member, MemberKind
@@ -222,13 +223,15 @@ def _flights(org, members, aircraft, aerodromes, rnd: random.Random, admin) -> N
     students = members[30:40]
     pilots = members[3:40]
     for member in members:
+        with translation.override(member.bill_to.language):
+            text = _("Deposit by bank transfer")
         CreditEntry.objects.create(
             organisation=org,
             member=member.bill_to,
             date=start,
             kind=CreditKind.DEPOSIT,
             amount=Decimal(rnd.choice([50, 500, 1000, 2000, 3000, 4000])),  # some members run low
-            text="Einzahlung / deposit",
+            text=text,
         )
     for n in range(FLIGHT_COUNT):
         day = start + timedelta(days=int(n * 89 / FLIGHT_COUNT) + 1)

@@ -116,7 +116,7 @@ def statement(request, slug, member_id):
         shown = shown.filter(date__lte=end)
     running = opening or 0
     lines = []
-    for entry in shown.order_by("date", "id"):
+    for entry in _one_line_per_invoice(shown.order_by("date", "id")):
         running += entry.amount
         lines.append((entry, running))
     context = {
@@ -130,6 +130,27 @@ def statement(request, slug, member_id):
         "end": end,
     }
     return render(request, "billing/statement.html", context)
+
+
+def _one_line_per_invoice(entries):
+    """The statement's lines: what one invoice took from the credit (a usage entry per position,
+    for the books) is one line with its sum, titled by the invoice."""
+    merged = []
+    for entry in entries:
+        last = merged[-1] if merged else None
+        if (
+            entry.kind == CreditKind.USAGE
+            and last is not None
+            and last.kind == CreditKind.USAGE
+            and last.invoice_id == entry.invoice_id
+            and last.date == entry.date
+        ):
+            last.amount += entry.amount
+            continue
+        if entry.kind == CreditKind.USAGE and entry.invoice is not None:
+            entry.text = entry.invoice.title
+        merged.append(entry)
+    return merged
 
 
 @org_required(Perm.MANAGE_INVOICING)
