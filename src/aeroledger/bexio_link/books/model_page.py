@@ -26,7 +26,7 @@ from aeroledger.billing.models import (
 
 from . import ledger, maths
 
-MAX_ROWS = 80
+MAX_ROWS = 40
 
 
 @dataclass
@@ -53,6 +53,7 @@ class Sample:
     month: date | None
     rows: list[BookingRow] = field(default_factory=list)
     total_rows: int = 0
+    totals: list[BookingRow] = field(default_factory=list)  # per debit, credit and VAT code
 
     @property
     def truncated(self) -> bool:
@@ -102,7 +103,9 @@ def accounts_in_use(org, mapping: Mapping) -> list[AccountRow]:
         if target is None:
             rows.append(AccountRow(what, _("not mapped"), "", ""))
             continue
-        note = mapping.target_label(row.charge_type, row.aircraft_id, row.aerodrome_id)
+        note = (
+            mapping.target_label(row.charge_type, row.aircraft_id, row.aerodrome_id) if row.article_id else ""
+        )
         rows.append(AccountRow(what, name(target.account_id), tax_label(mapping, target.tax_id), note))
     bank = mapping.bank_account
     if bank is not None:
@@ -137,8 +140,13 @@ def vat_codes_in_use(mapping: Mapping) -> list[AccountRow]:
         seen.add(target.tax_id)
         tax = mapping.tax(target.tax_id)
         account = tax.data.get("account_id") if tax is not None else None
+        rate = mapping.tax_rate(target.tax_id)
         rows.append(
-            AccountRow(tax_label(mapping, target.tax_id), mapping.account_name(account) if account else "")
+            AccountRow(
+                tax_label(mapping, target.tax_id),
+                mapping.account_name(account) if account else "",
+                note="" if rate else _("no VAT is booked"),
+            )
         )
     return rows
 
@@ -261,6 +269,16 @@ def sample_bookings(org, mapping: Mapping, month: date | None) -> Sample:
             )
         )
     rows.sort(key=lambda r: r.date)
+    totals: dict[tuple, BookingRow] = {}
+    for row in rows:
+        key = (row.debit, row.credit, row.vat_code)
+        if key not in totals:
+            totals[key] = BookingRow(
+                month, row.debit, row.credit, Decimal("0.00"), Decimal("0.00"), row.vat_code
+            )
+        totals[key].amount += row.amount
+        totals[key].vat += row.vat
+    sample.totals = sorted(totals.values(), key=lambda r: (r.debit, r.credit, r.vat_code))
     sample.total_rows = len(rows)
     sample.rows = rows[:MAX_ROWS]
     return sample

@@ -27,6 +27,7 @@ from aeroledger.bexio_link.masterdata.models import BexioRecord, Kind
 from aeroledger.bexio_link.transfer.bookings.plan import BookingLine, BookingPlan
 from aeroledger.bexio_link.transfer.models import ItemKind, ItemStatus, OutboxItem
 from aeroledger.bexio_link.transfer.outbox import enqueue
+from aeroledger.tenancy.templatetags.money import format_chf
 
 from . import ledger
 
@@ -59,6 +60,11 @@ class Opening:
             amount = Decimal(str(line["amount"]))
             total += amount if line.get("credit") == self.credit_account_id else -amount
         return total
+
+    @property
+    def booked_on(self) -> date | None:
+        sent = self.item.sent if self.item is not None else None
+        return date.fromisoformat(sent["date"]) if sent and sent.get("date") else None
 
     @property
     def replannable(self) -> bool:
@@ -151,22 +157,20 @@ def book(org, *, account_id: int, day: date, expected: Decimal, user=None) -> Ou
                     "The members' credit changed meanwhile: the opening balance is now CHF %(amount)s. "
                     "Check it and confirm again."
                 )
-                % {"amount": now.amount}
+                % {"amount": format_chf(now.amount)}
             )
         booking = plan(org, mapping, now.amount, account_id, day, now.members)
-        item = enqueue.add(
-            org,
-            ItemKind.MANUAL_ENTRY,
-            booking.reference_nr,
-            label=_("Opening balance of members' credit: CHF %(amount)s") % {"amount": now.amount},
-        )
+        label = (
+            _("Opening balance of members' credit: CHF %(amount)s") % {"amount": format_chf(now.amount)}
+        )[:200]
+        item = enqueue.add(org, ItemKind.MANUAL_ENTRY, booking.reference_nr, label=label)
         OutboxItem.objects.filter(pk=item.pk).update(
             sent=booking.as_json(),
             status=ItemStatus.PENDING,
             next_try_at=None,
             last_error="",
             last_error_status=None,
-            label=(_("Opening balance of members' credit: CHF %(amount)s") % {"amount": now.amount})[:200],
+            label=label,
         )
         enqueue.wake(org)
     item.refresh_from_db()

@@ -7,6 +7,7 @@ are made here when the page or the command shows it, in the reader's language.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -30,6 +31,14 @@ class Described:
 
 def chf(value) -> str:
     return "CHF " + format_chf(value) if value not in (None, "") else ""
+
+
+def day(value) -> str:
+    """'2026-11-30' -> '30.11.2026' (the Swiss way)."""
+    try:
+        return date.fromisoformat(str(value)).strftime("%d.%m.%Y")
+    except ValueError:
+        return str(value or "")
 
 
 def _invoice(d: dict) -> str:
@@ -90,7 +99,13 @@ def _credit_balance(d):
 
 
 def _account(d):
-    if d.get("role") == "vat":
+    if d.get("role") == "clearing":
+        title = _("The top-up clearing account %(account)s differs") % {"account": d["account"]}
+        cause = _(
+            "Top-up invoices issued in bexio less the top-ups re-booked to the members' credit in the "
+            "period are not what bexio's journal shows on this account."
+        )
+    elif d.get("role") == "vat":
         title = _("VAT on %(account)s differs") % {"account": d["account"]}
         cause = _(
             "The VAT Aeroledger invoiced and booked on this account in the period is not what bexio's "
@@ -230,7 +245,7 @@ def _entry_missing(d):
             "Aeroledger booked it (%(label)s, %(date)s), but bexio does not list it any more: it was "
             "deleted there."
         )
-        % {"label": d.get("label", ""), "date": d.get("date", "")},
+        % {"label": d.get("label", ""), "date": day(d.get("date"))},
         _(
             "Book it again in bexio by hand with the same reference number and lines (below), or, if "
             "the deletion was right, book the same change here as a correction of the member's credit."
@@ -264,8 +279,8 @@ def _entry_changed(d):
         _("Changed in bexio: %(what)s (Aeroledger booked it on %(date)s, bexio has it on %(bexio_date)s).")
         % {
             "what": ", ".join(str(words.get(w, w)) for w in d.get("what", [])),
-            "date": d.get("date", ""),
-            "bexio_date": d.get("bexio_date", ""),
+            "date": day(d.get("date")),
+            "bexio_date": day(d.get("bexio_date")),
         },
         _(
             "Change it back in bexio; or, if the change is right, book the same change here (a "
@@ -280,7 +295,7 @@ def _entry_foreign(d):
     return Described(
         d["kind"],
         _("A booking on the credit account was made by hand in bexio (%(ref)s, %(date)s)")
-        % {"ref": d.get("reference_nr") or _("no reference"), "date": d.get("date", "")},
+        % {"ref": d.get("reference_nr") or _("no reference"), "date": day(d.get("date"))},
         _(
             "Aeroledger did not make this manual entry (%(text)s); it changes the credit account by "
             "%(amount)s."

@@ -116,3 +116,18 @@ def honest_month(sb, client, club):
     pay_top_up(org, client, member)
     sync_status(org, client)
     return org
+
+
+@pytest.fixture
+def connected_for_pages(club, sb, settings):
+    """The club connected with a token and its scopes, so the pages' connection check passes."""
+    from aeroledger.bexio_link.connection.models import BexioConnection, Status
+
+    t = sb.tokens()
+    conn = BexioConnection.objects.get(organisation=club)
+    conn.set_tokens(t["access_token"], t.get("refresh_token"))
+    conn.status = Status.CONNECTED
+    conn.granted_scopes = t["scope"].split()
+    conn.save()
+    settings.BEXIO_API_BASE = sb.url
+    return club

@@ -36,21 +36,6 @@ def url(name, org, *args):
     return reverse(f"bexio_books:{name}", args=[org.slug, *args])
 
 
-@pytest.fixture
-def connected_for_pages(club, sb, settings):
-    """The club connected with a token, so the page's connection check passes."""
-    from aeroledger.bexio_link.connection.models import BexioConnection, Status
-
-    t = sb.tokens()
-    conn = BexioConnection.objects.get(organisation=club)
-    conn.set_tokens(t["access_token"], t.get("refresh_token"))
-    conn.status = Status.CONNECTED
-    conn.granted_scopes = t["scope"].split()
-    conn.save()
-    settings.BEXIO_API_BASE = sb.url
-    return club
-
-
 def test_readers_see_the_books_managers_start_and_the_result_shows_causes(connected_for_pages, client):
     org = connected_for_pages
     reader, manager = login(org, "reader"), login(org, "manager", manage_invoicing=True)
