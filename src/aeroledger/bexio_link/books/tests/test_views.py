@@ -115,6 +115,31 @@ def test_how_aeroledger_books_shows_the_real_mapping_and_a_month(connected_for_p
     assert reader.get(url("how", org) + "?month=2026-13").status_code == 400
 
 
+def test_a_postpaid_organisation_reconciles_its_invoices_and_is_told_how_it_books(sb, client, use_client):
+    """Without prepaid credit there is no credit account: invoices, revenue and VAT only."""
+    from aeroledger.bexio_link.books.reconcile import reconcile
+    from aeroledger.bexio_link.masterdata.models import InvoiceSettings
+    from aeroledger.bexio_link.transfer.tests.conftest import approve_all, map_everything
+    from aeroledger.billing.demo import seed_demo
+    from aeroledger.tenancy.models import BillingMode, Organisation
+
+    org = seed_demo()
+    Organisation.objects.filter(pk=org.pk).update(billing_mode=BillingMode.POSTPAID)
+    org.refresh_from_db()
+    map_everything(org, client)
+    InvoiceSettings.objects.filter(organisation=org).update(issue_automatically=True)
+    approve_all(org)
+    use_client(client)
+    transfer(org, client)
+    result = reconcile(org, client=client)
+    assert result.differences == [] and result.credit is None
+    assert result.counts["invoices"] == Invoice.objects.filter(organisation=org, amount_due__gt=0).count() > 0
+    assert any(Decimal(row["bexio"]) > 0 for row in result.accounts)
+    html = login(org, "reader").get(url("how", org)).content.decode()
+    assert "without prepaid credit" in html and "Members' credit" not in html
+    assert login(org, "other").get(url("books", org)).status_code == 200
+
+
 def test_query_counts_do_not_grow_with_the_data(connected_for_pages, client):
     org = connected_for_pages
     reader = login(org, "reader")
