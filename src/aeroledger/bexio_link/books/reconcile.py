@@ -255,6 +255,8 @@ def reconcile(org, *, period: str | None = None, client=None, progress=None, tod
     credit_account = mapping.credit_account_id if org.is_prepaid else None
     roles = compared_accounts(mapping, tax_of, credit_account)
     result = Result(org=org.slug, period=period or "", date_from=date_from, date_to=date_to)
+    if org.is_prepaid and not credit_account:
+        result.notes.append({"kind": "no_credit_account"})
     reader = Reader(client, progress)
     reader.steps = 3 + len(roles) + (1 if credit_account else 0)
     previous, counter = reader.counting()

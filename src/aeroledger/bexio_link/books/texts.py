@@ -355,6 +355,10 @@ def _booking_failed(d):
 
 
 NOTES = {
+    "no_credit_account": lambda n: _(
+        "No account for members' credit is chosen on the mapping page: members' credit and its "
+        "bookings are not compared."
+    ),
     "drafts": lambda n: (
         ngettext(
             "%(count)s invoice is a draft in bexio (%(amount)s): bexio books its revenue when it is issued "

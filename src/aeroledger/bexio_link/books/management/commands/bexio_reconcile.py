@@ -68,6 +68,9 @@ class Command(BaseCommand):
         for row in data["accounts"]:
             ours, bexio = texts.chf(row["ours"]), texts.chf(row["bexio"])
             w(f"  {row['role']:<7} {row['account']:<45} Aeroledger {ours:>16}  bexio {bexio:>16}")
+        for row in data["vat_codes"]:
+            net, vat = texts.chf(row["net"]), texts.chf(row["vat"])
+            w(f"  VAT code {row['tax']}: revenue {net}, VAT {vat} (Aeroledger)")
         counts = data["counts"]
         w(
             f"  {counts.get('invoices', 0)} invoices and {counts.get('bookings', 0)} bookings checked; "
