@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "aeroledger.bexio_link.connection",
     "aeroledger.bexio_link.masterdata",
     "aeroledger.bexio_link.transfer",
+    "aeroledger.bexio_link.books",
 ]
 
 MIDDLEWARE = [

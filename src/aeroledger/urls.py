@@ -14,6 +14,7 @@ urlpatterns = [
     path("o/<slug:slug>/invoicing/bexio/", include("aeroledger.bexio_link.connection.urls")),
     path("o/<slug:slug>/invoicing/bexio/", include("aeroledger.bexio_link.masterdata.urls")),
     path("o/<slug:slug>/invoicing/bexio/", include("aeroledger.bexio_link.transfer.urls")),
+    path("o/<slug:slug>/invoicing/bexio/books/", include("aeroledger.bexio_link.books.urls")),
     # bexio's redirect back after consent: fixed, organisation-free (the state names the flow).
     path("bexio/", include("aeroledger.bexio_link.connection.callback_urls")),
 ]

@@ -41,6 +41,7 @@ NAVIGATION: tuple[NavEntry, ...] = (
             NavEntry(_("Bexio > Contacts"), "bexio_masterdata:contacts", needs_bexio=True),
             NavEntry(_("Bexio > Transfer"), "bexio_transfer:transfers", needs_bexio=True),
             NavEntry(_("Bexio > Transfer log"), "bexio_transfer:log", needs_bexio=True),
+            NavEntry(_("Bexio > Books"), "bexio_books:books", needs_bexio=True),
         ),
     ),
 )

@@ -13,6 +13,7 @@ BEXIO_URLCONFS = {
     "bexio_connection": "aeroledger.bexio_link.connection.urls",
     "bexio_masterdata": "aeroledger.bexio_link.masterdata.urls",
     "bexio_transfer": "aeroledger.bexio_link.transfer.urls",
+    "bexio_books": "aeroledger.bexio_link.books.urls",
 }
 
 

@@ -48,6 +48,7 @@ KWARG_MODELS = {
     "batch_id": "bexio_transfer.TransferBatch",
     "item_id": "bexio_transfer.OutboxItem",
     "attempt_id": "bexio_transfer.OutboxAttempt",
+    "reconciliation_id": "bexio_books.ReconciliationRun",
 }
 
 

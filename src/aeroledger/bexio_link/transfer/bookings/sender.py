@@ -8,6 +8,7 @@ done: an invoice that credit paid in full is "paid" here once its booking is in 
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
@@ -19,7 +20,7 @@ from ..invoices.sender import mapping_of
 from ..models import ItemKind, OutboxItem
 from ..outbox.db import db_section
 from ..outbox.senders import Blocked, OrgState, Progress, Rejected, Sender, register
-from .plan import BookingPlan, plan_credit_entry, plan_usage
+from .plan import BookingLine, BookingPlan, plan_credit_entry, plan_usage
 
 
 def body(plan: BookingPlan, currency_id: int | None) -> ManualEntryCreate:
@@ -41,6 +42,33 @@ def body(plan: BookingPlan, currency_id: int | None) -> ManualEntryCreate:
     return ManualEntryCreate(
         type=ManualEntryType.SINGLE, date=plan.date, reference_nr=plan.reference_nr, entries=lines
     )
+
+
+# --- bookings that carry their own lines ---------------------------------------------------------
+# An item about neither an invoice nor a credit entry (the opening balance of members' credit, see
+# bexio_link/books/opening.py) was planned when it was queued: its lines are in `item.sent`, in the
+# shape of `BookingPlan.as_json()`, and are sent as they are.
+def plan_from_sent(sent: dict | None) -> BookingPlan:
+    sent = sent or {}
+    lines = [
+        BookingLine(
+            Decimal(str(line["amount"])),
+            debit_account_id=line.get("debit"),
+            credit_account_id=line.get("credit"),
+            tax_id=line.get("tax_id"),
+            description=line.get("description") or "",
+        )
+        for line in sent.get("lines") or []
+    ]
+    plan = BookingPlan(
+        reference_nr=sent.get("reference_nr") or "",
+        date=date.fromisoformat(sent["date"]) if sent.get("date") else date.today(),
+        description=lines[0].description if lines else "",
+        lines=lines,
+    )
+    if not lines or not plan.reference_nr:
+        plan.blockers.append(_("This booking has no lines to send."))
+    return plan
 
 
 def booked_amount(entry) -> Decimal:
@@ -71,8 +99,10 @@ class ManualEntrySender(Sender):
                 mapping = mapping_of(org)
                 if item.credit_entry_id:
                     plan = plan_credit_entry(item.credit_entry, mapping)
-                else:
+                elif item.invoice_id:
                     plan = plan_usage(item.invoice, mapping)
+                else:
+                    plan = plan_from_sent(item.sent)
             item._plan = plan
         return plan
 
