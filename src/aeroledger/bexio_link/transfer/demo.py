@@ -22,11 +22,13 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from aeroledger.bexio_link.books import opening as books_opening
 from aeroledger.bexio_link.connection.clients import client_for
 from aeroledger.bexio_link.connection.demo import connect_demo
 from aeroledger.bexio_link.masterdata.demo import configure_demo_mapping
 from aeroledger.bexio_link.masterdata.refresh import refresh_master_data
 from aeroledger.billing.models import Invoice, InvoiceKind, InvoiceStatus
+from aeroledger.tenancy.templatetags.money import format_chf
 from bexio.models import PaymentCreate
 
 from .invoices.sync import sync_status
@@ -78,12 +80,18 @@ def _stats(stats: dict) -> str:
 
 
 def book_opening_balance(organisation):
-    """Queue the opening balance of members' credit, when the books app offers it (else None)."""
-    try:
-        from aeroledger.bexio_link.books.opening import queue_opening_balance  # noqa: PLC0415
-    except ImportError:  # the books app is not installed
+    """Queue the opening balance of members' credit (the deposits from before bexio was connected),
+    against bexio's opening balance account; the amount as text, or None when there is none."""
+    opening = books_opening.state(organisation)
+    if opening.amount == 0 or opening.default_account is None or not opening.replannable:
         return None
-    return queue_opening_balance(organisation)
+    books_opening.book(
+        organisation,
+        account_id=opening.default_account.bexio_id,
+        day=timezone.localdate(),
+        expected=opening.amount,
+    )
+    return f"CHF {format_chf(opening.amount)}, {opening.members} members"
 
 
 def pay_a_top_up(organisation, client):

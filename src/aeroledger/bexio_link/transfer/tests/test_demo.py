@@ -5,6 +5,7 @@ from io import StringIO
 
 import pytest
 
+from aeroledger.bexio_link.books.reconcile import reconcile
 from aeroledger.bexio_link.connection.clients import client_for
 from aeroledger.bexio_link.transfer.demo import prepare_demo
 from aeroledger.bexio_link.transfer.models import ItemKind, ItemStatus, OutboxItem
@@ -33,6 +34,10 @@ def test_the_demo_shows_the_whole_model_in_bexio(bexio_settings):
     assert usage.exists() and set(usage.values_list("key", flat=True)) <= references
     top_up = CreditEntry.objects.get(organisation=org, kind=CreditKind.TOP_UP)  # paid in bexio, synced
     assert OutboxItem.objects.get(credit_entry=top_up).status == ItemStatus.DONE
+    # The books match: the opening balance, the credit used, the top-up re-booked, revenue and VAT.
+    result = reconcile(org)
+    assert not result.differences, [d.as_json() for d in result.differences]
+    assert "opening balance" in out.getvalue()
     # Running it again changes nothing.
     again = StringIO()
     assert prepare_demo(org, again)
