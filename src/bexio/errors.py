@@ -64,6 +64,15 @@ class BexioError(Exception):
         self.errors = errors
         super().__init__(self.message)
 
+    @property
+    def full_message(self) -> str:
+        """bexio's message with the field errors it lists (e.g. 400 "The form could not be saved"
+        followed by what was wrong), verbatim, for the person who has to fix it."""
+        details = normalise_message(self.errors)
+        if details and details not in self.message:
+            return f"{self.message}: {details}" if self.message else details
+        return self.message
+
     def __str__(self) -> str:
         parts = []
         if self.method or self.path:

@@ -189,6 +189,18 @@ def test_list_message_is_normalised(make_client):
     assert caught.value.error_code == 422
 
 
+def test_field_errors_stay_with_the_message(make_client):
+    body = {
+        "error_code": 422,
+        "message": "The form could not be saved.",
+        "errors": ["date: the accounting year is closed"],
+    }
+    client, _, _ = make_client(sequence(httpx.Response(422, json=body)))
+    with pytest.raises(errors.UnprocessableError) as caught:
+        client.contacts.delete(1)
+    assert caught.value.full_message == "The form could not be saved.: date: the accounting year is closed"
+
+
 @pytest.mark.parametrize(
     "status,cls",
     [

@@ -46,7 +46,8 @@ def is_reconnect(exc: BaseException) -> bool:
 
 
 def message_of(exc: BaseException) -> str:
-    return getattr(exc, "message", "") or str(exc) or type(exc).__name__
+    """What the transfer log shows: bexio's own words (with the field errors it lists), verbatim."""
+    return getattr(exc, "full_message", "") or getattr(exc, "message", "") or str(exc) or type(exc).__name__
 
 
 def decide(exc: BaseException, *, attempts: int, max_attempts: int = MAX_ATTEMPTS) -> Decision:
