@@ -2,7 +2,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aeroledger.tenancy.forms import OrganisationForm
 
-from .models import Member
+from .models import Member, salutation_choices_text
 
 
 class MemberForm(OrganisationForm):
@@ -11,6 +11,8 @@ class MemberForm(OrganisationForm):
         fields = [
             "number",
             "kind",
+            "salutation",
+            "title",
             "first_name",
             "last_name",
             "company_name",
@@ -58,6 +60,10 @@ class MemberImportRowForm(MemberForm):
             self.fields[name].error_messages["invalid_choice"] = _(
                 "'%(value)s' is not one of %(allowed)s."
             ) % {"value": "%(value)s", "allowed": allowed}
+        # The cell takes the value or the word in any invoice language (read by the importer).
+        self.fields["salutation"].error_messages["invalid_choice"] = _(
+            "'%(value)s' is not one of %(allowed)s."
+        ) % {"value": "%(value)s", "allowed": salutation_choices_text()}
 
     def validate_unique(self):
         """No query per row: the importer knows every number of the organisation and of the file

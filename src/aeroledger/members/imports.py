@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from aeroledger.tenancy.csvfiles import CSVImport, RowError
 
 from .forms import MemberImportRowForm
-from .models import Member, invoice_to_problem
+from .models import Member, invoice_to_problem, parse_salutation, split_street
 
 COLUMNS = set(MemberImportRowForm.Meta.fields) | {"invoice_to"}
 REQUIRED = {"number"}
@@ -104,6 +104,15 @@ class MemberImport(CSVImport):
             if name in ("kind", "country", "language") and not value.strip():
                 continue  # an empty cell keeps the default (new member) or the current value
             data[name] = value.lower() if name in ("kind", "language") else value
+        if "salutation" in values:
+            # "Herr", "Madame", "signora" or "mr" -> mr; anything else is left for the form to refuse.
+            parsed = parse_salutation(values["salutation"])
+            data["salutation"] = values["salutation"].strip() if parsed is None else parsed
+        if not (data.get("house_number") or "").strip():
+            # "Seestrasse 12" without a house number: the number goes to its own field.
+            parts = split_street(data.get("street") or "")
+            if parts is not None:
+                data["street"], data["house_number"] = parts
         if "is_active" in values and values["is_active"] != "":
             flag = values["is_active"].lower()
             if flag not in TRUE | FALSE:
