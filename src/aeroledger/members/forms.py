@@ -16,9 +16,9 @@ class MemberForm(OrganisationForm):
             "first_name",
             "last_name",
             "company_name",
+            "address_addition",  # as a letter has it: name, addition, street and number, place
             "street",
             "house_number",
-            "address_addition",
             "postcode",
             "city",
             "country",
