@@ -29,7 +29,7 @@ from bexio.models import ContactCreate, ContactGroupCreate, ContactUpdate
 
 from .mapping import Mapping, mapping_for
 from .master import name_key
-from .models import BexioRecord, ContactLink, InvoiceSettings, Kind, LinkState
+from .models import BexioRecord, ContactLink, InvoiceSettings, Kind, LinkState, MasterDataRefresh
 from .validation import known_link
 
 log = logging.getLogger(__name__)
@@ -538,6 +538,16 @@ def members_to_sync(org):
     )
 
 
+def _salutations_imported(mapping: Mapping) -> bool:
+    """Whether bexio's salutations and titles are here (a refresh before they were imported has none)."""
+    master = mapping.master
+    if master.all(Kind.SALUTATION, active_only=False) or master.all(Kind.TITLE, active_only=False):
+        return True
+    done = MasterDataRefresh.objects.filter(organisation=mapping.org, ok=True).order_by("-started_at", "-id")
+    summary = (done.values_list("summary", flat=True).first() or {}).get(Kind.SALUTATION)
+    return isinstance(summary, dict) and not summary.get("skipped")  # imported: bexio has none
+
+
 def contact_warnings(mapping: Mapping) -> list[str]:
     """Salutations and titles of members that bexio does not know, each once with how many members
     have it. Not blockers: those contacts are sent without them until bexio has them (a person adds
@@ -555,9 +565,7 @@ def contact_warnings(mapping: Mapping) -> list[str]:
     titles = list(people.exclude(title="").values_list("title").annotate(n=Count("id")))
     if not (salutations or titles):
         return []
-    if not mapping.master.all(Kind.SALUTATION, active_only=False) and not mapping.master.all(
-        Kind.TITLE, active_only=False
-    ):
+    if not _salutations_imported(mapping):
         return [
             _("bexio's salutations and titles have not been imported yet: refresh the master data "
               "(Refresh from bexio), then the contacts are sent with them.")

@@ -13,7 +13,7 @@ from bexio.models import ContactCreate, TitleCreate
 
 from ..contacts import contact_fields, contact_warnings, ensure_contact, sync_contacts
 from ..mapping import mapping_for
-from ..models import BexioRecord, ContactLink, Kind
+from ..models import BexioRecord, ContactLink, Kind, MasterDataRefresh
 from ..refresh import refresh_master_data
 from .conftest import Log, member
 
@@ -88,10 +88,16 @@ def test_warnings_name_each_unknown_title_and_salutation_once_with_how_many(org,
 
 def test_before_salutations_are_imported_one_warning_says_refresh(org):
     records(org, Kind.COUNTRY, (1, "Schweiz"))
-    member(org, 1, salutation="mr")
+    MasterDataRefresh.objects.create(organisation=org, ok=True, summary={Kind.COUNTRY: {"created": 1}})
+    member(org, 1, salutation="mr", title="Dr.")
     (warning,) = contact_warnings(mapping_for(org))
     assert "have not been imported yet" in warning
-    Member.objects.update(salutation="")
+    # imported, and this bexio has none: each is named
+    MasterDataRefresh.objects.create(
+        organisation=org, ok=True, summary={Kind.SALUTATION: {"created": 0}, Kind.TITLE: {"created": 0}}
+    )
+    assert len(contact_warnings(mapping_for(org))) == 2
+    Member.objects.update(salutation="", title="")
     assert contact_warnings(mapping_for(org)) == []
 
 
