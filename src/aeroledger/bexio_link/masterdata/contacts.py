@@ -551,20 +551,29 @@ def _salutations_imported(mapping: Mapping) -> bool:
 def contact_warnings(mapping: Mapping) -> list[str]:
     """Salutations and titles of members that bexio does not know, each once with how many members
     have it. Not blockers: those contacts are sent without them until bexio has them (a person adds
-    them there and refreshes the master data). Two grouped queries, whatever the number of members."""
+    them there and refreshes the master data). One grouped query, whatever the number of members."""
     from django.db.models import Count
 
     from aeroledger.members.models import Member, MemberKind, salutation_word
 
     if mapping.master.is_empty:
         return []
-    people = members_to_sync(mapping.org).exclude(kind=MemberKind.COMPANY).order_by()
-    salutations = list(
-        people.exclude(salutation="").values_list("salutation", "language").annotate(n=Count("id"))
+    groups = list(
+        members_to_sync(mapping.org)
+        .exclude(kind=MemberKind.COMPANY)
+        .filter(Q(salutation__gt="") | Q(title__gt=""))
+        .order_by()
+        .values_list("salutation", "language", "title")
+        .annotate(n=Count("id"))
     )
-    titles = list(people.exclude(title="").values_list("title").annotate(n=Count("id")))
-    if not (salutations or titles):
+    if not groups:
         return []
+    salutations = [(s, language, n) for s, language, _title, n in groups if s]
+    titles: dict[str, int] = {}
+    for _s, _language, title, n in groups:
+        if title:
+            titles[title] = titles.get(title, 0) + n
+    titles = sorted(titles.items(), key=lambda row: -row[1])
     if not _salutations_imported(mapping):
         return [
             _("bexio's salutations and titles have not been imported yet: refresh the master data "
@@ -589,7 +598,7 @@ def contact_warnings(mapping: Mapping) -> list[str]:
             % {"count": n, "name": salutation_word(salutation, language)}
         )
     unknown_titles: dict[str, list] = {}  # name key -> [count, the spelling most members have]
-    for title, n in sorted(titles, key=lambda row: -row[1]):
+    for title, n in titles:
         if mapping.master.named_id(Kind.TITLE, title) is None:
             entry = unknown_titles.setdefault(name_key(title), [0, " ".join(title.split())])
             entry[0] += n

@@ -113,11 +113,13 @@ class Mapping:
         a member without one, or one bexio does not have."""
         if member.kind == MemberKind.COMPANY or not member.salutation:
             return None
-        for word in salutation_words(member.salutation, member.language):
-            found = self.master.named_id(Kind.SALUTATION, word)
-            if found is not None:
-                return found
-        return None
+        # Worked out once per salutation and language, until the master data is read again.
+        known = self.master._index("salutation-of-member", lambda by_kind: {})
+        key = (member.salutation, member.language)
+        if key not in known:
+            ids = (self.master.named_id(Kind.SALUTATION, word) for word in salutation_words(*key))
+            known[key] = next((i for i in ids if i is not None), None)
+        return known[key]
 
     def title_id(self, member) -> int | None:
         """bexio's title with the member's title as its name ("Dr.", "Prof. Dr."; spaces and case
