@@ -356,7 +356,8 @@ def test_fault_429_looks_like_kong(sandbox, api):
 
 def test_contact_salutation_and_title(api):
     """As recorded: the seeded salutations and titles, `titel_id` in, `title_id` out, unknown ids refused."""
-    assert [s["name"] for s in api.get("/2.0/salutation").json()] == ["Herr", "Frau", "Familie", "Herr & Frau"]
+    salutations = api.get("/2.0/salutation").json()
+    assert [s["name"] for s in salutations] == ["Herr", "Frau", "Familie", "Herr & Frau"]
     assert [t["name"] for t in api.get("/2.0/title").json()] == ["Dr.", "Prof.", "Dr. med."]
     body = {"contact_type_id": 2, "name_1": "Keller", "name_2": "Hans", "user_id": 1, "owner_id": 1}
     created = api.post("/2.0/contact", json={**body, "salutation_id": 1, "titel_id": 1}).json()
