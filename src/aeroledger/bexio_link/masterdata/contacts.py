@@ -16,14 +16,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
 
 from aeroledger.bexio_link.connection.clients import client_for
-from aeroledger.members.models import Member, MemberKind
+from aeroledger.members.models import Member, MemberKind, salutation_word
 from bexio import Criterion, errors
 from bexio.models import ContactCreate, ContactGroupCreate, ContactUpdate
 
@@ -552,10 +552,6 @@ def contact_warnings(mapping: Mapping) -> list[str]:
     """Salutations and titles of members that bexio does not know, each once with how many members
     have it. Not blockers: those contacts are sent without them until bexio has them (a person adds
     them there and refreshes the master data). One grouped query, whatever the number of members."""
-    from django.db.models import Count
-
-    from aeroledger.members.models import Member, MemberKind, salutation_word
-
     if mapping.master.is_empty:
         return []
     groups = list(
