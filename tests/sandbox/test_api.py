@@ -352,3 +352,22 @@ def test_fault_429_looks_like_kong(sandbox, api):
     assert resp.json() == {"message": "API rate limit exceeded"}
     assert resp.headers["Retry-After"] == "2"
     assert api.get("/2.0/unit").status_code == 200
+
+
+def test_contact_salutation_and_title(api):
+    """As recorded: the seeded salutations and titles, `titel_id` in, `title_id` out, unknown ids refused."""
+    salutations = api.get("/2.0/salutation").json()
+    assert [s["name"] for s in salutations] == ["Herr", "Frau", "Familie", "Herr & Frau"]
+    assert [t["name"] for t in api.get("/2.0/title").json()] == ["Dr.", "Prof.", "Dr. med."]
+    body = {"contact_type_id": 2, "name_1": "Keller", "name_2": "Hans", "user_id": 1, "owner_id": 1}
+    created = api.post("/2.0/contact", json={**body, "salutation_id": 1, "titel_id": 1}).json()
+    assert (created["salutation_id"], created["title_id"]) == (1, 1)
+    edited = api.post(f"/2.0/contact/{created['id']}", json={"salutation_id": 2, "titel_id": 2}).json()
+    assert (edited["salutation_id"], edited["title_id"]) == (2, 2)
+    shown = api.get(f"/2.0/contact/{created['id']}").json()
+    assert (shown["salutation_id"], shown["title_id"], shown["name_1"]) == (2, 2, "Keller")
+    refused = api.post(f"/2.0/contact/{created['id']}", json={"salutation_id": 99, "titel_id": 99})
+    assert refused.status_code == 422
+    assert "salutation_id" in refused.text and "title_id" in refused.text
+    cleared = api.post(f"/2.0/contact/{created['id']}", json={"salutation_id": None, "titel_id": None}).json()
+    assert (cleared["salutation_id"], cleared["title_id"]) == (None, None)

@@ -10,7 +10,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from aeroledger.flights.models import Aerodrome, Aircraft, Flight, Landing
-from aeroledger.members.models import Member, MemberKind
+from aeroledger.members.models import Member, MemberKind, Salutation
 from aeroledger.tenancy.models import BillingMode, Membership, Organisation, StaffProfile
 
 from .models import CreditEntry, CreditKind, Invoice
@@ -39,6 +39,7 @@ PLACES = [
     ("6500", "Bellinzona", "it"),
     ("6300", "Zug", "en"),
 ]
+# First names alternate: a man's, then a woman's (the salutation follows the position).
 FIRST = {
     "de": (
         "Hans Ursula Peter Barbara Thomas Monika Daniel Sandra "
@@ -92,6 +93,8 @@ COMPANIES = {
         phone="+41 22 300 20 20",
     ),
 }
+# A few members with an academic title (by their index in the demo): a letter reads "Herr Dr. ...".
+TITLES = {2: "Dr.", 11: "Dr. med.", 27: "Prof."}
 AERODROMES = [("LSZF", "Birrfeld", "18.00"), ("LSZG", "Grenchen", "22.50")]
 MEMBER_COUNT = 40
 FLIGHT_COUNT = 300
@@ -156,6 +159,8 @@ def _members(org: Organisation, rnd: random.Random) -> list[Member]:
         used.add((first_name, last_name))
         fields = dict(
             kind=MemberKind.PERSON,
+            salutation=Salutation.MR if k % len(first_names) % 2 == 0 else Salutation.MS,
+            title=TITLES.get(i, ""),
             first_name=first_name,
             last_name=last_name,
             street=STREETS[language][i % len(STREETS[language])],

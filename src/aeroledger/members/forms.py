@@ -2,7 +2,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aeroledger.tenancy.forms import OrganisationForm
 
-from .models import Member
+from .models import Member, salutation_choices_text
 
 
 class MemberForm(OrganisationForm):
@@ -11,12 +11,14 @@ class MemberForm(OrganisationForm):
         fields = [
             "number",
             "kind",
+            "salutation",
+            "title",
             "first_name",
             "last_name",
             "company_name",
+            "address_addition",  # as a letter has it: name, addition, street and number, place
             "street",
             "house_number",
-            "address_addition",
             "postcode",
             "city",
             "country",
@@ -58,6 +60,10 @@ class MemberImportRowForm(MemberForm):
             self.fields[name].error_messages["invalid_choice"] = _(
                 "'%(value)s' is not one of %(allowed)s."
             ) % {"value": "%(value)s", "allowed": allowed}
+        # The cell takes the value or the word in any invoice language (read by the importer).
+        self.fields["salutation"].error_messages["invalid_choice"] = _(
+            "'%(value)s' is not one of %(allowed)s."
+        ) % {"value": "%(value)s", "allowed": salutation_choices_text()}
 
     def validate_unique(self):
         """No query per row: the importer knows every number of the organisation and of the file

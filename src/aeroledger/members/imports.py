@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from aeroledger.tenancy.csvfiles import CSVImport, RowError
 
 from .forms import MemberImportRowForm
-from .models import Member, invoice_to_problem
+from .models import Member, invoice_to_problem, parse_salutation, split_street
 
 COLUMNS = set(MemberImportRowForm.Meta.fields) | {"invoice_to"}
 REQUIRED = {"number"}
@@ -26,10 +26,16 @@ class PlannedMember:
     member: Member
     invoice_to_number: str
     is_new: bool
+    street_as_written: str = ""  # "Seestrasse 12" when the house number was taken out of it
 
 
 class MemberImport(CSVImport):
     rows: list[PlannedMember]
+
+    @property
+    def streets_split(self) -> list[PlannedMember]:
+        """The rows whose house number was taken out of the street (the preview says so)."""
+        return [p for p in self.rows if p.street_as_written]
 
     def validate(self) -> "MemberImport":
         csv_rows = self.read_rows(required=REQUIRED, known=COLUMNS)
@@ -104,6 +110,17 @@ class MemberImport(CSVImport):
             if name in ("kind", "country", "language") and not value.strip():
                 continue  # an empty cell keeps the default (new member) or the current value
             data[name] = value.lower() if name in ("kind", "language") else value
+        if "salutation" in values:
+            # "Herr", "Madame", "signora" or "mr" -> mr; anything else is left for the form to refuse.
+            parsed = parse_salutation(values["salutation"])
+            data["salutation"] = values["salutation"].strip() if parsed is None else parsed
+        street_as_written = ""
+        if not (data.get("house_number") or "").strip():
+            # "Seestrasse 12" without a house number: the number goes to its own field.
+            parts = split_street(data.get("street") or "")
+            if parts is not None:
+                street_as_written = data["street"]
+                data["street"], data["house_number"] = parts
         if "is_active" in values and values["is_active"] != "":
             flag = values["is_active"].lower()
             if flag not in TRUE | FALSE:
@@ -126,6 +143,7 @@ class MemberImport(CSVImport):
                 member,
                 values.get("invoice_to", "").strip() if "invoice_to" in values else "",
                 instance is None,
+                street_as_written,
             )
         )
         if "invoice_to" not in values and instance is not None:

@@ -6,6 +6,7 @@ import unicodedata
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from aeroledger.tenancy.models import Organisation
 
@@ -22,6 +23,101 @@ class Language(models.TextChoices):
     FR = "fr", _("French")
     IT = "it", _("Italian")
     EN = "en", _("English")
+
+
+class Salutation(models.TextChoices):
+    """How a letter addresses a person (companies have none): "Herr", "Madame", "Famiglia"."""
+
+    __empty__ = pgettext_lazy("salutation", "none")
+    MR = "mr", pgettext_lazy("salutation", "Mr")
+    MS = "ms", pgettext_lazy("salutation", "Ms")
+    FAMILY = "family", pgettext_lazy("salutation", "Family")
+
+
+# The words of each salutation in each invoice language, as a letter prints them (the first) and as
+# people also write them (the others): letters use them, the CSV import reads them, and whoever
+# compares salutations by name (another system's list) finds them here. Data, not interface text.
+SALUTATION_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
+    Salutation.MR: {
+        "de": ("Herr", "Hr.", "Herrn"),
+        "fr": ("Monsieur", "M."),
+        "it": ("Signor", "Signore", "Sig."),
+        "en": ("Mr", "Mr."),
+    },
+    Salutation.MS: {
+        "de": ("Frau", "Fr."),
+        "fr": ("Madame", "Mme", "Mme."),
+        "it": ("Signora", "Sig.ra"),
+        "en": ("Ms", "Ms.", "Mrs", "Mrs."),
+    },
+    Salutation.FAMILY: {
+        "de": ("Familie", "Fam."),
+        "fr": ("Famille",),
+        "it": ("Famiglia",),
+        "en": ("Family",),
+    },
+}
+
+
+def salutation_word(salutation: str, language: str) -> str:
+    """The word a letter in `language` prints for `salutation` ("" for none): ("mr", "fr") -> "Monsieur"."""
+    words = SALUTATION_WORDS.get(salutation, {})
+    return (words.get(language) or words.get(Language.DE) or ("",))[0]
+
+
+def salutation_words(salutation: str, language: str = "") -> list[str]:
+    """Every word of `salutation`: those of `language` first, then German, then the other languages."""
+    words = SALUTATION_WORDS.get(salutation, {})
+    order = [language, Language.DE, *Language.values]
+    found: list[str] = []
+    for code in order:
+        for word in words.get(code, ()):
+            if word not in found:
+                found.append(word)
+    return found
+
+
+def parse_salutation(text: str) -> str | None:
+    """The salutation a person wrote: a value ("mr") or a word in any language ("Herr", "Madame",
+    "signora", "Mrs."); "" for an empty cell, None when it is none of them."""
+    key = " ".join((text or "").split()).casefold()
+    if not key:
+        return ""
+    for value in Salutation.values:
+        if value and (key == value or key in (w.casefold() for w in salutation_words(value))):
+            return value
+    return None
+
+
+def salutation_choices_text() -> str:
+    """What a salutation cell takes, for an error message: "mr, ms, family (or Herr, Frau, ...)"."""
+    values = ", ".join(v for v in Salutation.values if v)
+    words = ", ".join(
+        "/".join(SALUTATION_WORDS[v][code][0] for v in Salutation.values if v) for code in Language.values
+    )
+    return f"{values} ({words})"
+
+
+# --- house numbers ------------------------------------------------------------------------------
+# QR-bills (since November 2025) carry structured addresses: the street and the house number apart.
+# A number typed into the street ("Seestrasse 12", "12 rue du Lac") is found here, so the form can
+# say so and the CSV import can put it where it belongs.
+_TRAILING_NUMBER = re.compile(
+    r"^(?P<street>.*\D)\s+(?P<number>\d+\s?(?:bis|ter|[a-zA-Z])?(?:\s?[-/]\s?\d+[a-zA-Z]?)?)$"
+)
+_LEADING_NUMBER = re.compile(r"^(?P<number>\d+(?:bis|ter|[a-zA-Z])?),?\s+(?P<street>[^\d\s].*)$")
+_NOT_A_STREET = re.compile(r"^(postfach|case postale|casella postale|p\.?\s?o\.?\s?box)\b", re.IGNORECASE)
+
+
+def split_street(street: str) -> tuple[str, str] | None:
+    """("Seestrasse", "12") for "Seestrasse 12" or "12, Seestrasse"; None when no house number is in it."""
+    street = " ".join((street or "").split())
+    if not street or _NOT_A_STREET.match(street):
+        return None
+    match = _TRAILING_NUMBER.match(street) or _LEADING_NUMBER.match(street)
+    if match is None:
+        return None
+    return match["street"].strip(" ,"), match["number"].replace(" ", "")
 
 
 # --- name order ---------------------------------------------------------------------------------
@@ -104,8 +200,26 @@ class Member(models.Model):
     first_name = models.CharField(_("first name"), max_length=100, blank=True)
     last_name = models.CharField(_("last name"), max_length=100, blank=True)
     company_name = models.CharField(_("company name"), max_length=200, blank=True)
-    street = models.CharField(_("street"), max_length=200, blank=True)
-    house_number = models.CharField(_("house number"), max_length=20, blank=True)
+    salutation = models.CharField(
+        _("salutation"),
+        max_length=10,
+        choices=Salutation.choices,
+        blank=True,
+        default="",
+        help_text=_("How letters and invoices address a person (“Dear Mr Keller”); companies have none."),
+    )
+    title = models.CharField(
+        _("title"), max_length=50, blank=True, help_text=_("e.g. Dr. or Prof. Dr., written before the name")
+    )
+    street = models.CharField(
+        _("street"),
+        max_length=200,
+        blank=True,
+        help_text=_("Without the house number: it has its own field (QR-bills need them apart)."),
+    )
+    house_number = models.CharField(
+        _("house number"), max_length=20, blank=True, help_text=_("e.g. 12 or 12a")
+    )
     address_addition = models.CharField(_("address addition"), max_length=200, blank=True)
     postcode = models.CharField(_("postcode"), max_length=20, blank=True)
     city = models.CharField(_("city"), max_length=100, blank=True)
@@ -172,6 +286,14 @@ class Member(models.Model):
             return self.company_name
         return " ".join(p for p in (self.first_name, self.last_name) if p)
 
+    def letter_name(self, language: str | None = None) -> str:
+        """The name as a letter's address prints it, in the member's language unless another is
+        given: "Herr Dr. Hans Keller", "Madame Claire Favre", "Aero Consult AG"."""
+        if self.kind == MemberKind.COMPANY:
+            return self.company_name
+        word = salutation_word(self.salutation, language or self.language)
+        return " ".join(p for p in (word, self.title.strip(), self.first_name, self.last_name) if p)
+
     @property
     def bill_to(self) -> "Member":
         """The member who pays: `invoice_to` when set, otherwise the member themselves."""
@@ -191,6 +313,16 @@ class Member(models.Model):
             errors["company_name"] = _("A company needs a company name.")
         if self.kind == MemberKind.PERSON and not self.last_name:
             errors["last_name"] = _("A person needs a last name.")
+        if self.kind == MemberKind.COMPANY and self.salutation:
+            errors["salutation"] = _("A company has no salutation; leave it empty.")
+        if self.kind == MemberKind.COMPANY and self.title.strip():
+            errors["title"] = _("A company has no title; leave it empty.")
+        if self.street and not self.house_number.strip():
+            parts = split_street(self.street)
+            if parts is not None:
+                errors["street"] = _(
+                    "Put the house number in its own field: street “%(street)s”, house number “%(number)s”."
+                ) % {"street": parts[0], "number": parts[1]}
         if self.country and (len(self.country) != 2 or not self.country.isalpha()):
             errors["country"] = _("Use the two-letter ISO 3166 code, e.g. CH.")
         if self.invoice_to_id:

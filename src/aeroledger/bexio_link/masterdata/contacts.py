@@ -16,18 +16,20 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
-from django.utils import timezone
+from django.db.models import Count, Q
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
 
 from aeroledger.bexio_link.connection.clients import client_for
-from aeroledger.members.models import Member, MemberKind
+from aeroledger.members.models import Member, MemberKind, salutation_word
 from bexio import Criterion, errors
 from bexio.models import ContactCreate, ContactGroupCreate, ContactUpdate
 
 from .mapping import Mapping, mapping_for
-from .models import BexioRecord, ContactLink, InvoiceSettings, Kind, LinkState
+from .master import name_key
+from .models import BexioRecord, ContactLink, InvoiceSettings, Kind, LinkState, MasterDataRefresh
 from .validation import known_link
 
 log = logging.getLogger(__name__)
@@ -68,11 +70,15 @@ class ContactConflict(ContactSyncError):
 
 
 def contact_fields(member, mapping: Mapping) -> dict:
-    """The bexio contact as Aeroledger wants it (bexio's input names), without contact groups."""
+    """The bexio contact as Aeroledger wants it (bexio's input names), without contact groups.
+
+    The structured address QR-bills need: street_name and house_number apart, postcode, city,
+    country. `salutation_id`/`title_id` only when bexio knows the member's (see below).
+    """
 
     company = member.kind == MemberKind.COMPANY
     street = (member.street or "").strip()
-    return {
+    fields = {
         "contact_type_id": COMPANY if company else PERSON,
         "nr": member.number,
         "name_1": (member.company_name if company else member.last_name)
@@ -93,12 +99,21 @@ def contact_fields(member, mapping: Mapping) -> dict:
         "user_id": mapping.user_id,
         "owner_id": mapping.owner_id,
     }
+    # Salutation and title ("Sehr geehrter Herr Dr. Keller"): sent when bexio knows the member's;
+    # otherwise left out, so the contact keeps what it has in bexio (`contact_warnings` names them).
+    for name, value in (
+        ("salutation_id", mapping.salutation_id(member)),
+        ("title_id", mapping.title_id(member)),
+    ):
+        if value is not None:
+            fields[name] = value
+    return fields
 
 
 OWNED_FIELDS = (
-    "contact_type_id", "nr", "name_1", "name_2", "street_name", "house_number", "address_addition",
-    "postcode", "city", "country_id", "language_id", "mail", "phone_fixed", "phone_mobile",
-    "user_id", "owner_id",
+    "contact_type_id", "nr", "name_1", "name_2", "salutation_id", "title_id", "street_name",
+    "house_number", "address_addition", "postcode", "city", "country_id", "language_id", "mail",
+    "phone_fixed", "phone_mobile", "user_id", "owner_id",
 )  # fmt: skip
 
 
@@ -320,13 +335,15 @@ FIELD_LABELS = {
     "address_addition": _lazy("Address addition"), "postcode": _lazy("Postcode"), "city": _lazy("City"),
     "country_id": _lazy("Country"), "language_id": _lazy("Language"), "mail": _lazy("E-mail"),
     "phone_fixed": _lazy("Phone"), "phone_mobile": _lazy("Mobile"), "user_id": _lazy("bexio user"),
-    "owner_id": _lazy("Owner"),
+    "owner_id": _lazy("Owner"), "salutation_id": _lazy("Salutation"), "title_id": _lazy("Title"),
 }  # fmt: skip
 _RECORD_KINDS = {
     "country_id": Kind.COUNTRY,
     "language_id": Kind.LANGUAGE,
     "user_id": Kind.USER,
     "owner_id": Kind.USER,
+    "salutation_id": Kind.SALUTATION,
+    "title_id": Kind.TITLE,
 }
 
 
@@ -519,6 +536,80 @@ def members_to_sync(org):
         .filter(Q(is_active=True) | Q(pk__in=list(payer_ids)))
         .order_by("number")
     )
+
+
+def _salutations_imported(mapping: Mapping) -> bool:
+    """Whether bexio's salutations and titles are here (a refresh before they were imported has none)."""
+    master = mapping.master
+    if master.all(Kind.SALUTATION, active_only=False) or master.all(Kind.TITLE, active_only=False):
+        return True
+    done = MasterDataRefresh.objects.filter(organisation=mapping.org, ok=True).order_by("-started_at", "-id")
+    summary = (done.values_list("summary", flat=True).first() or {}).get(Kind.SALUTATION)
+    return isinstance(summary, dict) and not summary.get("skipped")  # imported: bexio has none
+
+
+def contact_warnings(mapping: Mapping) -> list[str]:
+    """Salutations and titles of members that bexio does not know, each once with how many members
+    have it. Not blockers: those contacts are sent without them until bexio has them (a person adds
+    them there and refreshes the master data). One grouped query, whatever the number of members."""
+    if mapping.master.is_empty:
+        return []
+    groups = list(
+        members_to_sync(mapping.org)
+        .exclude(kind=MemberKind.COMPANY)
+        .filter(Q(salutation__gt="") | Q(title__gt=""))
+        .order_by()
+        .values_list("salutation", "language", "title")
+        .annotate(n=Count("id"))
+    )
+    if not groups:
+        return []
+    salutations = [(s, language, n) for s, language, _title, n in groups if s]
+    titles: dict[str, int] = {}
+    for _s, _language, title, n in groups:
+        if title:
+            titles[title] = titles.get(title, 0) + n
+    titles = sorted(titles.items(), key=lambda row: -row[1])
+    if not _salutations_imported(mapping):
+        return [
+            _("bexio's salutations and titles have not been imported yet: refresh the master data "
+              "(Refresh from bexio), then the contacts are sent with them.")
+        ]  # fmt: skip
+    language = (translation.get_language() or "de")[:2]
+    warnings = []
+    unknown_salutations: dict[str, int] = {}
+    for salutation, member_language, n in salutations:
+        probe = Member(kind=MemberKind.PERSON, salutation=salutation, language=member_language)
+        if mapping.salutation_id(probe) is None:
+            unknown_salutations[salutation] = unknown_salutations.get(salutation, 0) + n
+    for salutation, n in sorted(unknown_salutations.items(), key=lambda kv: -kv[1]):
+        warnings.append(
+            ngettext(
+                "%(count)s member has the salutation “%(name)s”, which bexio does not know: add it in "
+                "bexio under Settings > Contacts > Salutations, then refresh the master data.",
+                "%(count)s members have the salutation “%(name)s”, which bexio does not know: add it "
+                "in bexio under Settings > Contacts > Salutations, then refresh the master data.",
+                n,
+            )
+            % {"count": n, "name": salutation_word(salutation, language)}
+        )
+    unknown_titles: dict[str, list] = {}  # name key -> [count, the spelling most members have]
+    for title, n in titles:
+        if mapping.master.named_id(Kind.TITLE, title) is None:
+            entry = unknown_titles.setdefault(name_key(title), [0, " ".join(title.split())])
+            entry[0] += n
+    for n, title in sorted(unknown_titles.values(), key=lambda entry: -entry[0]):
+        warnings.append(
+            ngettext(
+                "%(count)s member has the title “%(name)s”, which bexio does not know: add it in bexio "
+                "under Settings > Contacts > Titles, then refresh the master data.",
+                "%(count)s members have the title “%(name)s”, which bexio does not know: add it in "
+                "bexio under Settings > Contacts > Titles, then refresh the master data.",
+                n,
+            )
+            % {"count": n, "name": title}
+        )
+    return warnings
 
 
 def sync_contacts(org, client=None, *, dry_run: bool = False, members=None) -> SyncReport:

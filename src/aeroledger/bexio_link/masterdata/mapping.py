@@ -11,6 +11,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from aeroledger.billing.models import ChargeType
+from aeroledger.members.models import MemberKind, salutation_words
 from bexio.models import AccountType
 
 from .master import MasterData
@@ -105,6 +106,27 @@ class Mapping:
 
     def country_id(self, iso: str) -> int | None:
         return self.master.country_id(iso)
+
+    def salutation_id(self, member) -> int | None:
+        """bexio's salutation for the member's: the one named like it in the member's language, else
+        in German, else in another language ("Madame", "Frau", ...; case ignored). None for a company,
+        a member without one, or one bexio does not have."""
+        if member.kind == MemberKind.COMPANY or not member.salutation:
+            return None
+        # Worked out once per salutation and language, until the master data is read again.
+        known = self.master._index("salutation-of-member", lambda by_kind: {})
+        key = (member.salutation, member.language)
+        if key not in known:
+            ids = (self.master.named_id(Kind.SALUTATION, word) for word in salutation_words(*key))
+            known[key] = next((i for i in ids if i is not None), None)
+        return known[key]
+
+    def title_id(self, member) -> int | None:
+        """bexio's title with the member's title as its name ("Dr.", "Prof. Dr."; spaces and case
+        ignored). None for a company, a member without one, or one bexio does not have."""
+        if member.kind == MemberKind.COMPANY or not member.title:
+            return None
+        return self.master.named_id(Kind.TITLE, member.title)
 
     def problems(self) -> list[str]:
         """What blocks every transfer of this organisation, in words for the people who fix it.

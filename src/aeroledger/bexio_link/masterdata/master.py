@@ -10,6 +10,11 @@ def iso_of_country(data: dict) -> str:
     return (data.get("iso_3166_alpha2") or data.get("iso3166_alpha2") or data.get("name_short") or "").upper()
 
 
+def name_key(name: str) -> str:
+    """A name as compared with bexio's: "  prof.  Dr. " and "Prof. Dr." are the same."""
+    return " ".join((name or "").split()).casefold()
+
+
 class MasterData:
     """Typed, cached views on one organisation's `BexioRecord` rows."""
 
@@ -87,6 +92,12 @@ class MasterData:
     def currency_id(self, code: str) -> int | None:
         index = self._first_active(Kind.CURRENCY, lambda r: (r.data.get("name") or "").upper())
         return index.get((code or "").upper())
+
+    def named_id(self, kind: str, name: str) -> int | None:
+        """The id of the active record of `kind` called `name` (spaces and case ignored), e.g. a
+        salutation "Herr" or a title "Prof. Dr."."""
+        index = self._first_active(kind, lambda r: name_key(r.name))
+        return index.get(name_key(name)) if name_key(name) else None
 
     def contact_group(self, name: str) -> BexioRecord | None:
         name = (name or "").strip().casefold()

@@ -26,6 +26,8 @@ class Kind(models.TextChoices):
     USER = "user", _("User")
     COMPANY = "company_profile", _("Company profile")
     CONTACT_GROUP = "contact_group", _("Contact group")
+    SALUTATION = "salutation", _("Salutation")
+    TITLE = "title", _("Title")
 
 
 class BexioRecordQuerySet(models.QuerySet):

@@ -36,6 +36,8 @@ SOURCES: tuple[tuple[str, Callable], ...] = (
     (Kind.USER, lambda c: c.users.all()),
     (Kind.COMPANY, lambda c: c.company_profile.all()),
     (Kind.CONTACT_GROUP, lambda c: c.contact_groups.all()),
+    (Kind.SALUTATION, lambda c: c.salutations.all()),
+    (Kind.TITLE, lambda c: c.titles.all()),
 )
 
 

@@ -22,6 +22,7 @@ from . import tasks
 from .contacts import (
     ContactSyncError,
     contact_fields,
+    contact_warnings,
     ensure_contact,
     ensure_contact_group,
     fields_hash,
@@ -127,6 +128,7 @@ def _mapping_page(request, settings_form=None, rows=None, status=200):
     context = {
         "mapping": mapping,
         "problems": mapping.problems(),
+        "contact_warnings": contact_warnings(mapping),
         "waiting": _waiting_invoices(org, mapping),
         "settings_form": settings_form,
         "rows": rows,

@@ -183,3 +183,78 @@ def test_bulk_commit_saves_like_the_form_and_tells_listeners_of_updates():
     assert (new.country, new.invoice_to_id, new.kind, new.language) == ("AT", payer.pk, "person", "de")
     payer.refresh_from_db()
     assert payer.country == "CH" and payer.updated_at > payer.created_at
+
+
+# --- salutation, title, house number ------------------------------------------------------------
+
+
+def test_salutation_takes_the_values_and_the_words_of_every_language():
+    org = make_org()
+    text = (
+        "number;salutation;title;first_name;last_name;language\n"
+        "1;Herr;Dr.;Hans;Keller;de\n"
+        "2;Madame;;Claire;Favre;fr\n"
+        "3;signora;;Giulia;Rossi;it\n"
+        "4;Mr;Prof. Dr.;James;Smith;en\n"
+        "5;ms;;Ursula;Meier;de\n"
+        "6;Familie;;;Brunner;de\n"
+        "7;;;Reto;Frei;de\n"
+    )
+    plan = import_members(org, text)
+    assert plan.ok, plan.errors
+    plan.commit()
+    found = dict(Member.objects.filter(organisation=org).values_list("number", "salutation"))
+    assert found == {"1": "mr", "2": "ms", "3": "ms", "4": "mr", "5": "ms", "6": "family", "7": ""}
+    assert Member.objects.get(number="4").title == "Prof. Dr."
+    assert Member.objects.get(number="1").letter_name() == "Herr Dr. Hans Keller"
+
+
+def test_a_bad_salutation_lists_what_the_column_takes():
+    org = make_org()
+    plan = import_members(org, "number;last_name;salutation\n1;Keller;Sir\n")
+    assert [(e.row, e.column, e.message) for e in plan.errors] == [
+        (
+            2,
+            "salutation",
+            "'Sir' is not one of mr, ms, family (Herr/Frau/Familie, Monsieur/Madame/Famille, "
+            "Signor/Signora/Famiglia, Mr/Ms/Family).",
+        )
+    ]
+
+
+def test_a_company_row_with_a_salutation_is_refused():
+    org = make_org()
+    plan = import_members(org, "number;kind;company_name;salutation\n1;company;Aero AG;Herr\n")
+    assert [(e.row, e.column) for e in plan.errors] == [(2, "salutation")]
+
+
+def test_house_number_column_and_the_number_taken_out_of_the_street():
+    org = make_org()
+    make_member(org, "3", last_name="Old", street="Dorf", house_number="1")
+    text = (
+        "number;last_name;street;house_number\n"
+        "1;Keller;Seestrasse;12a\n"  # apart, as it should be
+        "2;Favre;Rue du Lac 9;\n"  # the number in the street: split
+        "3;Old;Dorfstrasse 3;\n"  # an update: the street's number replaces the old one
+        "4;Meier;Postfach 45;\n"  # not a house number
+    )
+    plan = import_members(org, text)
+    assert plan.ok, plan.errors
+    plan.commit()
+    rows = Member.objects.filter(organisation=org).values_list("number", "street", "house_number")
+    assert sorted(rows) == [
+        ("1", "Seestrasse", "12a"),
+        ("2", "Rue du Lac", "9"),
+        ("3", "Dorfstrasse", "3"),
+        ("4", "Postfach 45", ""),
+    ]
+
+
+def test_an_update_without_a_street_column_moves_an_old_number_out_of_the_street():
+    org = make_org()
+    make_member(org, "3", last_name="Old", street="Dorfstrasse 3", house_number="")
+    plan = import_members(org, "number;phone\n3;+41 44 000 00 00\n")
+    assert plan.ok, plan.errors
+    plan.commit()
+    member = Member.objects.get(number="3")
+    assert (member.street, member.house_number, member.phone) == ("Dorfstrasse", "3", "+41 44 000 00 00")

@@ -115,3 +115,22 @@ def test_import_errors_are_listed(client, org):
     response = client.post(url, {"file": upload})
     assert [(e.row, e.column) for e in response.context["plan"].errors] == [(2, "email"), (3, "last_name")]
     assert not Member.objects.exists()
+
+
+def test_import_preview_says_where_a_house_number_was_taken_out_of_the_street(client, org):
+    login(client, "boss")
+    url = reverse("members:import", args=["club"])
+    text = (
+        "number;salutation;first_name;last_name;street\n"
+        "1;Herr;Hans;Keller;Seestrasse 12\n"
+        "2;;Eva;Frei;Dorfweg\n"
+    )
+    preview = client.post(url, {"file": SimpleUploadedFile("m.csv", text.encode())})
+    assert preview.context["plan"].ok
+    assert (
+        "In 1 row the house number was taken out of the street: “Seestrasse 12” becomes street "
+        "“Seestrasse”, house number “12”."
+    ) in preview.text
+    assert "<td>Herr Hans Keller</td>" in preview.text
+    unchanged = client.post(url, {"file": SimpleUploadedFile("m.csv", text.replace(" 12", "").encode())})
+    assert unchanged.context["plan"].ok and 'id="streets-split"' not in unchanged.text
