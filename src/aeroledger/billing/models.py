@@ -360,6 +360,15 @@ class Invoice(models.Model):
         return self.total - self.rounding_difference
 
     @property
+    def has_statement(self) -> bool:
+        """Approved charges of which the credit paid some: the member's statement shows it."""
+        return (
+            self.kind == InvoiceKind.CHARGES
+            and self.status != InvoiceStatus.DRAFT
+            and self.credit_applied > 0
+        )
+
+    @property
     def is_statement(self) -> bool:
         """Credit pays all of it: nothing is invoiced, the member gets a statement."""
         return self.kind == InvoiceKind.CHARGES and self.amount_due == 0 and self.credit_applied > 0

@@ -11,6 +11,11 @@ urlpatterns = [
     path("invoicing/invoices/", views.invoices, name="invoices"),
     path("invoicing/invoices/top-up/", views.top_up, name="top_up"),
     path("invoicing/invoices/<int:invoice_id>/", views.invoice_detail, name="invoice"),
+    path(
+        "invoicing/invoices/<int:invoice_id>/statement.pdf",
+        views.invoice_statement_pdf,
+        name="invoice_statement_pdf",
+    ),
     path("invoicing/invoices/<int:invoice_id>/edit/", views.invoice_edit, name="invoice_edit"),
     path("invoicing/invoices/<int:invoice_id>/approve/", views.invoice_approve, name="invoice_approve"),
     path("invoicing/invoices/<int:invoice_id>/cancel/", views.invoice_cancel, name="invoice_cancel"),

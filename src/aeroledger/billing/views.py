@@ -1,9 +1,8 @@
-from datetime import date
-
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Q
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -26,6 +25,7 @@ from .forms import (
     StatementPeriodForm,
     TopUpForm,
 )
+from .grouping import position_groups
 from .models import (
     BillingRun,
     CancelRefused,
@@ -40,6 +40,7 @@ from .models import (
     credit_balance,
     lock_credit_account,
 )
+from .pdf import statement_pdf
 from .runs import billing_run, create_top_up, period_label, preview_billing_run
 
 PAGE_SIZE = 50
@@ -284,22 +285,15 @@ def invoice_detail(request, slug, invoice_id):
     return render(request, "billing/invoice.html", context)
 
 
-def position_groups(positions) -> list[tuple[str, list]]:
-    """The positions grouped by flight ("24.10.2026 HB-CQA, 62 min"), then the others."""
-    groups: dict = {}
-    for position in positions:
-        flight = position.charge.flight if position.charge_id and position.charge.flight_id else None
-        if flight is not None:
-            title = _("Flight %(date)s %(aircraft)s, %(minutes)s min") % {
-                "date": f"{flight.date:%d.%m.%Y}",
-                "aircraft": flight.aircraft.registration,
-                "minutes": flight.block_minutes,
-            }
-            key = (0, flight.date, flight.pk)
-        else:
-            title, key = _("Other positions"), (1, None, None)
-        groups.setdefault(key, (title, []))[1].append(position)
-    return [groups[k] for k in sorted(groups, key=lambda k: (k[0], k[1] or date.min, k[2] or 0))]
+@org_required()
+def invoice_statement_pdf(request, slug, invoice_id):
+    """The statement of what the credit paid (the member's copy when no invoice goes out)."""
+    invoice = _invoice(request, invoice_id)
+    if not invoice.has_statement:
+        raise Http404
+    response = HttpResponse(statement_pdf(invoice), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="statement-{invoice.number}.pdf"'
+    return response
 
 
 @org_required(Perm.MANAGE_INVOICING)

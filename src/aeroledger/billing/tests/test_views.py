@@ -1,3 +1,4 @@
+from datetime import date
 from decimal import Decimal as D
 
 import pytest
@@ -116,3 +117,24 @@ def test_approve_all_drafts_of_a_run(client, club):
     client.post(reverse("billing:run_approve", args=["club", run.pk]))
     invoice.refresh_from_db()
     assert invoice.status == InvoiceStatus.APPROVED
+
+
+def test_a_statement_as_pdf_for_what_the_credit_paid(client, club):
+    from aeroledger.billing.models import CreditEntry, CreditKind
+
+    org, boss, pilot = club
+    CreditEntry.objects.create(
+        organisation=org, member=pilot, date=date(2026, 10, 1), kind=CreditKind.DEPOSIT, amount=D("500")
+    )
+    _run, [invoice] = billing_run(org, "2026-10")
+    client.login(username="boss", password=PASSWORD)
+    url = reverse("billing:invoice_statement_pdf", args=["club", invoice.pk])
+    assert client.get(url).status_code == 404  # a draft has no statement yet
+    invoice.approve(boss)
+    invoice.refresh_from_db()
+    assert invoice.is_statement and invoice.credit_applied == D("126.00")
+    response = client.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")
+    page = client.get(reverse("billing:invoice", args=["club", invoice.pk])).text
+    assert url in page
