@@ -427,7 +427,7 @@ def main() -> int:
             base,
             cookies,
             kinds,
-            users=args.gunicorn_workers * 2,
+            users=min(len(cookies), args.gunicorn_workers * 2),
             seconds=5,
             cycle=True,
             cookie_name=cookie_name,
