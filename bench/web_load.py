@@ -255,6 +255,31 @@ def page_kinds(slug: str, n_invoices: int, n_members: int, n_flights: int, membe
     ]  # fmt: skip
 
 
+def cpu_seconds(pids) -> dict[int, float]:
+    """{pid: user + system CPU seconds so far} of these processes (Linux /proc)."""
+    found = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        found[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return found
+
+
+def cpu_spent(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds between two samples (a process that appeared in between counts in full)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+
+
+def server_pids(server, db: str) -> tuple[list[int], list[int]]:
+    """gunicorn's master and workers, and the PostgreSQL backends of database `db`."""
+    found = subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True, text=True).stdout.split()
+    pattern = f"postgres: .*: [^ ]+ {db} "
+    backends = subprocess.run(["pgrep", "-f", pattern], capture_output=True, text=True).stdout.split()
+    return [server.pid, *map(int, found)], list(map(int, backends))
+
+
 def load(base, cookies, kinds, *, users: int, seconds: float, cycle: bool, cookie_name: str):
     """`users` threads browse for `seconds`; {kind: [ms]}, errors, elapsed seconds."""
     import httpx
@@ -402,16 +427,22 @@ def main() -> int:
             base,
             cookies,
             kinds,
-            users=args.gunicorn_workers * 2,
+            users=min(len(cookies), args.gunicorn_workers * 2),
             seconds=5,
             cycle=True,
             cookie_name=cookie_name,
         )
 
-        # 1. One user, each page kind in turn.
+        # 1. One user, each page kind in turn. The CPU the pages cost (gunicorn and PostgreSQL, per
+        # request) is the figure that the load of other programs on a shared machine changes least.
+        web_before, pg_before = (cpu_seconds(pids) for pids in server_pids(server, db))
         single, single_errors, _e = load(
             base, cookies, kinds, users=1, seconds=args.single_seconds, cycle=True, cookie_name=cookie_name
         )
+        n_single = sum(len(v) for v in single.values()) or 1
+        web_after, pg_after = (cpu_seconds(pids) for pids in server_pids(server, db))
+        cpu_web = 1000 * cpu_spent(web_before, web_after) / n_single
+        cpu_pg = 1000 * cpu_spent(pg_before, pg_after) / n_single
         # 2. Many users while a transfer runs.
         worker_cmd = [sys.executable, str(BENCH / "campaign.py"), "--worker", "--org", str(side.pk)]
         worker_cmd += ["--concurrency", "8"]
@@ -447,6 +478,7 @@ def main() -> int:
             if p95 > SINGLE_P95_MS:
                 missed.append(f"1 user {kind} p95 {p95:.0f} ms > {SINGLE_P95_MS}")
             print(f"    {kind:15s} n={len(vs):5d}  p50 {statistics.median(vs):6.0f}  p95 {p95:6.0f} ms")
+        print(f"  CPU per request: gunicorn {cpu_web:.1f} ms, PostgreSQL {cpu_pg:.1f} ms")
         allv = [v for vs in many.values() for v in vs]
         rps = len(allv) / elapsed if elapsed else 0.0
         print(

@@ -86,7 +86,8 @@ PAGES = [
 
 
 def queries(client, name, params, org) -> tuple[int, list[str]]:
-    url = reverse(name, args=[org.slug])
+    """Queries of GET `name` (an org page) with `params`; `name` None: `params` is the url."""
+    url, params = (params, {}) if name is None else (reverse(name, args=[org.slug]), params)
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(url, params)
     assert response.status_code == 200, (name, response.status_code)
@@ -114,15 +115,30 @@ def test_member_page_query_count_does_not_grow_with_flights_and_invoices(client,
     assert len(many) == len(few), "\n".join(q["sql"] for q in many.captured_queries[-10:])
 
 
-@pytest.mark.parametrize("view_module", ["members", "billing", "flights"])
-def test_query_count_does_not_grow_with_page_size(client, club, monkeypatch, view_module):
+SIZED = [
+    ("members", "PAGE_SIZE", "members:list", {}),
+    ("billing", "PAGE_SIZE", "billing:invoices", {}),
+    ("billing", "PAGE_SIZE", "billing:invoices", {"sort": "name", "show": "owed"}),
+    ("billing", "PAGE_SIZE", "billing:credit_accounts", {}),
+    ("billing", "PAGE_SIZE", "billing:credit_accounts", {"balance": "negative"}),
+    ("flights", "PAGE_SIZE", "flights:list", {}),
+    ("members", "RECENT", "members:detail", {}),
+]
+
+
+@pytest.mark.parametrize(
+    ("view_module", "size", "name", "params"), SIZED, ids=[f"{n}{p or ''}" for _m, _s, n, p in SIZED]
+)
+def test_query_count_does_not_grow_with_page_size(client, club, monkeypatch, view_module, size, name, params):
     import importlib
 
     module = importlib.import_module(f"aeroledger.{view_module}.views")
-    name = {"members": "members:list", "billing": "billing:invoices", "flights": "flights:list"}[view_module]
     add_rows(club, 24)
-    monkeypatch.setattr(module, "PAGE_SIZE", 5)
-    small, _ = queries(client, name, {}, club["org"])
-    monkeypatch.setattr(module, "PAGE_SIZE", 20)
-    large, sql = queries(client, name, {}, club["org"])
+    if name == "members:detail":
+        url = reverse(name, args=[club["org"].slug, club["payer"].pk])
+        name, params = None, url
+    monkeypatch.setattr(module, size, 5)
+    small, _ = queries(client, name, params, club["org"])
+    monkeypatch.setattr(module, size, 20)
+    large, sql = queries(client, name, params, club["org"])
     assert large == small, f"{name}: {small} queries at page size 5, {large} at 20:\n" + "\n".join(sql[-10:])

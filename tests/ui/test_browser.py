@@ -77,7 +77,8 @@ def test_member_page_shows_balance_flights_invoices_and_who_pays(demo, browser_p
 def test_on_a_phone_menus_are_short_and_tables_fit(demo, browser_page, live_server):
     page = browser_page
     page.set_viewport_size({"width": 390, "height": 844})
-    for path in ("/o/demo/invoicing/invoices/", "/o/demo/members/", "/o/demo/credit-accounts/", "/o/demo/"):
+    lists = ("invoicing/invoices/", "members/", "credit-accounts/", "flights/", "")
+    for path in (f"/o/demo/{name}" for name in lists):
         page.goto(live_server.url + path)
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
         wraps = "[...document.querySelectorAll('.table-wrap')].every(w => w.scrollWidth <= w.clientWidth)"
