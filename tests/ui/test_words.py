@@ -147,9 +147,7 @@ def objects_of(org) -> dict:
 
 # Pages of other owners that still show jargon; each is fixed in its own change, then removed here
 # (strict: a page that no longer shows it fails the test until it leaves this list).
-KNOWN = {
-    "bexio_masterdata:contacts": "'#3' for the bexio contact (hardening: the contacts link page)",
-}
+KNOWN = {}
 
 
 def pages(org):

@@ -1,7 +1,5 @@
 """Billing runs and top-up invoices: turning signed-off charges into draft invoices."""
 
-import calendar
-import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -12,8 +10,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from aeroledger.members.models import Member
-from aeroledger.tenancy.limits import FIRST_YEAR, LAST_YEAR
 from aeroledger.tenancy.models import Organisation
+from aeroledger.tenancy.params import BadParameter, parse_month
 
 from .models import (
     BillingRun,
@@ -27,11 +25,6 @@ from .models import (
 from .money import settle
 
 PAYMENT_TERM_DAYS = 30
-# 2026-11 (ISO) or 11.2026 (as a Swiss person writes a month).
-_PERIODS = (
-    re.compile(r"^(?P<y>[0-9]{4})-(?P<m>[0-9]{1,2})$", re.ASCII),
-    re.compile(r"^(?P<m>[0-9]{1,2})\.(?P<y>[0-9]{4})$", re.ASCII),
-)
 
 
 class BadPeriod(ValueError):
@@ -39,18 +32,11 @@ class BadPeriod(ValueError):
 
 
 def parse_period(text: str) -> tuple[date, date]:
-    """'2026-11' or '11.2026' -> (2026-11-01, 2026-11-30)."""
-    text = (text or "").strip()
-    match = next((m for m in (p.match(text) for p in _PERIODS) if m), None)
-    if match is None or not 1 <= int(match["m"]) <= 12:
-        raise BadPeriod(_("The period is a month, e.g. 11.2026 or 2026-11."))
-    year, month = int(match["y"]), int(match["m"])
-    if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise BadPeriod(
-            _("The period must lie between %(first)s and %(last)s.")
-            % {"first": FIRST_YEAR, "last": LAST_YEAR}
-        )
-    return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+    """'11.2026' or '2026-11' -> (2026-11-01, 2026-11-30)."""
+    try:
+        return parse_month(text, label=_("period"))
+    except BadParameter as exc:
+        raise BadPeriod(str(exc)) from exc
 
 
 def period_label(text: str) -> str:

@@ -123,12 +123,6 @@ class ChargeForm(forms.ModelForm):
             field.widget.attrs.update({"min": 0, "max": high})
 
 
-class MonthInput(forms.TextInput):
-    """The browser's month picker (it reads and writes YYYY-MM)."""
-
-    input_type = "month"
-
-
 class FlightFilterForm(forms.Form):
     """The filters of the flight log (GET): search, state, period (a month or from/to), aircraft, pilot.
 
@@ -154,7 +148,7 @@ class FlightFilterForm(forms.Form):
     month = forms.CharField(
         label=_("Month"),
         required=False,
-        widget=MonthInput(attrs={"placeholder": "YYYY-MM", "pattern": r"\d{4}-\d{2}"}),
+        widget=forms.TextInput(attrs={"placeholder": "11.2026", "inputmode": "numeric", "size": 8}),
     )
     start = forms.DateField(label=_("From"), required=False, widget=DateInput())
     end = forms.DateField(label=_("To"), required=False, widget=DateInput())

@@ -22,7 +22,11 @@ from django.utils.translation import gettext as _
 from .limits import FIRST_YEAR, LAST_YEAR, MAX_ID
 
 _INT = re.compile(r"^[+-]?[0-9]{1,20}$", re.ASCII)
-_MONTH = re.compile(r"^([0-9]{4})-([0-9]{2})$", re.ASCII)
+# 11.2026 (as a Swiss person writes a month) or 2026-11 (ISO, what a month picker sends).
+_MONTHS = (
+    re.compile(r"^(?P<m>[0-9]{1,2})\.(?P<y>[0-9]{4})$", re.ASCII),
+    re.compile(r"^(?P<y>[0-9]{4})-(?P<m>[0-9]{1,2})$", re.ASCII),
+)
 _DATE = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})$", re.ASCII)
 MAX_LIST = 500
 
@@ -43,18 +47,15 @@ def parse_int(text, *, label, min_value: int = 1, max_value: int = MAX_ID) -> in
 
 
 def parse_month(text, *, label) -> tuple[date, date]:
-    """'2026-11' -> (2026-11-01, 2026-11-30), for years FIRST_YEAR to LAST_YEAR."""
+    """'11.2026' or '2026-11' -> (2026-11-01, 2026-11-30), for years FIRST_YEAR to LAST_YEAR."""
     value = (text or "").strip()
-    match = _MONTH.match(value)
-    if not match or not 1 <= int(match.group(2)) <= 12 or not FIRST_YEAR <= int(match.group(1)) <= LAST_YEAR:
+    match = next((m for m in (p.match(value) for p in _MONTHS) if m), None)
+    if match is None or not 1 <= int(match["m"]) <= 12 or not FIRST_YEAR <= int(match["y"]) <= LAST_YEAR:
         raise BadParameter(
-            _(
-                "%(label)s must be a month as YYYY-MM from %(first)s to %(last)s, "
-                "e.g. 2026-11 (not %(value)s)."
-            )
+            _("%(label)s must be a month from %(first)s to %(last)s, e.g. 11.2026 (not %(value)s).")
             % {"label": _capital(label), "first": FIRST_YEAR, "last": LAST_YEAR, "value": _shown(value)}
         )
-    year, month = int(match.group(1)), int(match.group(2))
+    year, month = int(match["y"]), int(match["m"])
     return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
 
 

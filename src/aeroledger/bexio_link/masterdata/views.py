@@ -364,7 +364,7 @@ def _summary_message(s: dict) -> str:
     return (
         _(
             "Contacts: %(created)s created, %(updated)s updated, %(matched)s matched, "
-            "%(unchanged)s unchanged, %(conflicts)s left for a person, %(errors)s failed."
+            "%(unchanged)s unchanged, %(conflicts)s to be chosen by hand, %(errors)s failed."
         )
         % s
     )

@@ -34,5 +34,5 @@ def test_sync_command(org, patched, ready):
     dry = run("bexio_sync_contacts", "--org", org.slug, "--dry-run")
     assert "would be created: 2" in dry
     out = run("bexio_sync_contacts", "--org", org.slug)
-    assert "created: 2" in out and "left for a person: 0" in out
+    assert "created: 2" in out and "to be chosen by hand: 0" in out
     assert "unchanged: 2" in run("bexio_sync_contacts", "--org", org.slug)

@@ -35,7 +35,7 @@ class Command(BaseCommand):
         self.stdout.write(f"{verb}updated: {s['updated']}")
         self.stdout.write(f"{verb}matched: {s['matched']}")
         self.stdout.write(f"unchanged: {s['unchanged']}")
-        self.stdout.write(f"left for a person: {s['conflicts']}")
+        self.stdout.write(f"to be chosen by hand: {s['conflicts']}")
         for member, candidates in report.conflicts:
             ids = ", ".join(str(c["id"]) for c in candidates)
             self.stdout.write(f"  {_who(member)}: several bexio contacts match ({ids})")
