@@ -481,6 +481,7 @@ class Invoice(models.Model):
             lock_credit_account(self.member)  # before the invoice: the same order as cancel()
         fresh = self._lock()
         if fresh.status != InvoiceStatus.DRAFT:
+            self._take(fresh)  # the caller says what the invoice is now, not what it was when loaded
             raise InvalidStatusChange(f"cannot approve an invoice in status {fresh.status}")
         credit = credit_balance(fresh.member) if fresh.uses_credit else None
         positions = fresh._positions_oldest_first()
@@ -540,6 +541,7 @@ class Invoice(models.Model):
             lock_credit_account(self.member)
         fresh = self._lock()
         if fresh.status not in (InvoiceStatus.DRAFT, InvoiceStatus.APPROVED):
+            self._take(fresh)  # e.g. "already cancelled", not "in the accounting (draft)"
             raise InvalidStatusChange(f"cannot cancel an invoice in status {fresh.status} here")
         if fresh.status == InvoiceStatus.APPROVED:
             refusal = hooks.first("invoice_cancel", fresh)

@@ -166,18 +166,21 @@ def credit_violations(org) -> list[str]:
     return found
 
 
-def flight_violations(org, *, signed: set[int] = frozenset(), flights=None) -> list[str]:
-    """`signed`: flights someone signed off successfully (they must still be); `flights` (ids): which
+def flight_violations(org, *, signed=(), flights=None) -> list[str]:
+    """`signed`: ids of flights seen signed off (they must still be); `flights` (ids): which flights
     to check the charges of (all by default)."""
     from aeroledger.flights.models import Flight
 
-    found = []
+    found = [
+        f"flight {pk} was signed off and is not any more"
+        for pk in Flight.objects.filter(pk__in=list(signed), signed_off_at__isnull=True).values_list(
+            "pk", flat=True
+        )
+    ]
     qs = Flight.objects.filter(organisation=org).select_related("aircraft", "pilot", "instructor")
     if flights is not None:
-        qs = qs.filter(pk__in=list(flights) + list(signed))
+        qs = qs.filter(pk__in=list(flights))
     for flight in qs:
-        if flight.pk in signed and flight.signed_off_at is None:
-            found.append(f"flight {flight.pk} was signed off and is not any more")
         want = sorted((c["charge_type"], c["member"].pk) for c in flight.tariff_charges())
         have = sorted(flight.charges.values_list("charge_type", "member_id"))
         if want != have:
@@ -185,7 +188,7 @@ def flight_violations(org, *, signed: set[int] = frozenset(), flights=None) -> l
     return found
 
 
-def club_violations(org, *, signed: set[int] = frozenset(), flights=None) -> list[str]:
+def club_violations(org, *, signed=(), flights=None) -> list[str]:
     return [
         *charge_violations(org),
         *credit_violations(org),

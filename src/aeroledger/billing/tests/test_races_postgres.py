@@ -175,3 +175,35 @@ def test_booking_credit_while_a_billing_run_approves_never_deadlocks(club):
         assert not raised(results), f"round {n}: {results}"
         assert [r.status_code for r in results] == [302, 302]
         assert charge_violations(org) + credit_violations(org) == [], f"round {n}"
+
+
+def shown(response) -> list[str]:
+    return [str(m) for m in response.wsgi_request._messages]
+
+
+def test_two_people_approving_or_cancelling_one_draft_are_each_told_what_happened(club):
+    """Issue 13 (wording): the one who comes second was told about the invoice as they had loaded it
+    ("is in the accounting already (Draft)" for a draft cancelled a moment before)."""
+    org, boss, _desk, aircraft, aerodrome = club
+    for n in range(8):
+        pilot = make_member(org, f"{n}")
+        make_flight(org, aircraft, pilot, minutes=30, sign_off_by=boss)
+        _run, made = billing_run(org, "2026-10")
+        [invoice] = [i for i in made if i.member_id == pilot.pk]
+        action = "billing:invoice_cancel" if n % 2 else "billing:invoice_approve"
+        url = reverse(action, args=["club", invoice.pk])
+        first, second = logged_in(boss), logged_in(boss)
+        results = race(lambda url=url: first.post(url), lambda url=url: second.post(url))
+        assert not raised(results), results
+        texts = sorted(text for r in results for text in shown(r))
+        number = invoice.number
+        if n % 2:
+            assert texts == [
+                f"Invoice {number} is already cancelled.",
+                f"Invoice {number} was cancelled; its charges can be billed again.",
+            ], f"round {n}"
+        else:
+            assert texts == [
+                f"Invoice {number} is no longer a draft (Approved); only drafts can be approved.",
+                f"Invoice {number} was approved.",
+            ], f"round {n}"

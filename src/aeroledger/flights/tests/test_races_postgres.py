@@ -69,3 +69,34 @@ def test_a_flight_edit_racing_its_sign_off_never_un_signs_it_nor_bills_twice():
     assert not Charge.objects.filter(invoice__isnull=True).exists()
     assert InvoicePosition.objects.count() == Charge.objects.count() == ROUNDS * 2
     assert charge_violations(org) + credit_violations(org) == []
+
+
+def test_a_charge_edit_racing_the_flight_edit_that_replaces_its_charges_is_told_so():
+    """A flight edit replaces the flight's charges; a charge of it edited at the same moment was
+    loaded before and then no longer existed when the page locked it: a 500."""
+    org = make_org("club")
+    desk = make_staff(org, "desk", perms=("members",))
+    aircraft, aerodrome = make_fleet(org)
+    pilot = make_member(org, "1")
+    flight_desk, charge_desk = logged_in(desk), logged_in(desk)
+    for n in range(ROUNDS):
+        flight = make_flight(org, aircraft, pilot, minutes=60, landings=[(aerodrome, 1)])
+        charge = flight.charges.get(charge_type="aircraft_time")
+        edit = {
+            "date": "2026-10-15",
+            "aircraft": aircraft.pk,
+            "pilot": pilot.pk,
+            "block_minutes": "75",
+            f"landings_{aerodrome.pk}": "1",
+        }
+        results = race(
+            lambda flight=flight: flight_desk.post(reverse("flights:edit", args=["club", flight.pk]), edit),
+            lambda charge=charge: charge_desk.post(
+                reverse("flights:charge_edit", args=["club", charge.pk]),
+                {"text": "adjusted", "quantity": "50", "unit_price": "4.20"},
+            ),
+            delays=[0.002 * (n % 12)],
+        )
+        assert not raised(results), f"round {n}: {results}"
+        assert [r.status_code for r in results] in ([302, 302], [302, 404]), f"round {n}"
+        assert flight_violations(org, flights=[flight.pk]) == [], f"round {n}"
