@@ -36,6 +36,15 @@ from _common import pg_admin  # noqa: E402
 HEADER = ("benchmark", "figure", "target", "verdict")
 
 
+def table_rows(out: str) -> list[tuple[str, str, str, str]]:
+    """The (benchmark, figure, target, verdict) rows of this script's output, for bench/run_all.py:
+    `Bench("races", ["--interleavings", "200"], ["--interleavings", "10"],
+           lambda out: [Row(*r) for r in races.table_rows(out)], postgres=True, timeout=3600)`."""
+    from aeroledger.bexio_link.transfer.tests import races
+
+    return races.table_rows(out)
+
+
 def table(rows) -> str:
     """Rows in bench/run_all.py's format."""
     widths = [max(len(r[i]) for r in [HEADER, *rows]) for i in range(4)]
@@ -108,7 +117,7 @@ def main() -> int:
         report = figures.report()
         print(report)
         print()
-        print(table(races.table_rows(report)))
+        print(table(table_rows(report)))
         print(f"command: .venv/bin/python bench/races.py --interleavings {args.interleavings} --seed {seed} "
               f"--processes {args.processes}")  # fmt: skip
         if figures.errors:
