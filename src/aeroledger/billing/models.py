@@ -223,9 +223,11 @@ def lock_credit_account(member: Member) -> None:
     """Serialise everything that reads and then changes this member's credit (across processes).
 
     The member row is the credit account's lock: an approval that uses credit, a payment that adds
-    to it, a refund that pays it out each take it first, so no franc is used twice.
+    to it, a refund that pays it out each take it first, so no franc is used twice. A "no key" lock
+    (PostgreSQL FOR NO KEY UPDATE): it serialises these, yet rows that merely refer to the member
+    (a flight's charges, an entry) are written meanwhile without waiting for it.
     """
-    Member.objects.select_for_update().filter(pk=member.pk).values_list("pk", flat=True).first()
+    Member.objects.select_for_update(no_key=True).filter(pk=member.pk).values_list("pk", flat=True).first()
 
 
 class BillingRun(models.Model):
@@ -415,8 +417,17 @@ class Invoice(models.Model):
 
     # --- transitions (each locks and re-checks) -----------------------------------------------
     def _lock(self) -> "Invoice":
-        """This invoice's row, locked until the end of the transaction, as the database has it now."""
-        return Invoice.objects.select_for_update().select_related("organisation", "member").get(pk=self.pk)
+        """This invoice's row, locked until the end of the transaction, as the database has it now.
+
+        Only the invoice's own row (`of`): locking the joined organisation too made every row that
+        refers to the organisation (an outbox attempt, a credit entry) wait for a cancel, which
+        itself waited for the outbox item that attempt's transaction held: a deadlock.
+        """
+        return (
+            Invoice.objects.select_for_update(of=("self",), no_key=True)
+            .select_related("organisation", "member")
+            .get(pk=self.pk)
+        )
 
     def _take(self, fresh: "Invoice", *fields: str) -> None:
         for name in ("status", *fields):
@@ -488,6 +499,7 @@ class Invoice(models.Model):
             lock_credit_account(self.member)  # before the invoice: the same order as cancel()
         fresh = self._lock()
         if fresh.status != InvoiceStatus.DRAFT:
+            self._take(fresh)  # the caller says what the invoice is now, not what it was when loaded
             raise InvalidStatusChange(f"cannot approve an invoice in status {fresh.status}")
         credit = credit_balance(fresh.member) if fresh.uses_credit else None
         positions = fresh._positions_oldest_first()
@@ -546,6 +558,7 @@ class Invoice(models.Model):
             lock_credit_account(self.member)
         fresh = self._lock()
         if fresh.status not in (InvoiceStatus.DRAFT, InvoiceStatus.APPROVED):
+            self._take(fresh)  # e.g. "already cancelled", not "in the accounting (draft)"
             raise InvalidStatusChange(f"cannot cancel an invoice in status {fresh.status} here")
         if fresh.status == InvoiceStatus.APPROVED:
             refusal = hooks.first("invoice_cancel", fresh)

@@ -46,8 +46,14 @@ def period_label(text: str) -> str:
 
 
 def _lock_organisation(organisation: Organisation) -> None:
-    """Serialise numbering and billing per organisation across processes."""
-    Organisation.objects.select_for_update().filter(pk=organisation.pk).first()
+    """Serialise numbering and billing per organisation across processes.
+
+    A "no key" lock: billing runs and top-ups wait for each other, but rows that refer to the
+    organisation (every charge, entry, outbox item) are written meanwhile. A plain FOR UPDATE made a
+    deposit (member locked, its entry waiting for the organisation) and a run approving at once
+    (organisation locked, waiting for that member) wait for each other: a deadlock.
+    """
+    Organisation.objects.select_for_update(no_key=True).filter(pk=organisation.pk).first()
 
 
 def _next_number(organisation: Organisation, on: date) -> str:

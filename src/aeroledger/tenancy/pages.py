@@ -1,8 +1,10 @@
-"""The page flows that views of every app share: a form that saves an object, the CSV import."""
+"""The page flow that views of every app share: a form that saves an object."""
 
 from django.contrib import messages
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 
 def _lock_row(obj):
@@ -30,7 +32,8 @@ def form_page(
     saving transaction, `locked` asked again, and the form applied to that fresh row: a change that
     happened since the page was loaded (a sign-off, an approval) is never overwritten by a copy
     read earlier. `lock(obj)` returns that locked fresh row (default: the row itself; pass your own
-    when other rows decide, e.g. a charge's flight).
+    when other rows decide, e.g. a charge's flight); a row deleted since the page loaded it is
+    reported, not a 500.
     """
     why = locked(instance) if locked and instance is not None else ""
     if why:
@@ -41,7 +44,14 @@ def form_page(
         return render(request, template, {"form": form, **(context or {})})
     with transaction.atomic():
         if instance is not None and instance.pk is not None:
-            instance = lock(instance)
+            try:
+                instance = lock(instance)
+            except ObjectDoesNotExist:  # e.g. a charge its flight's edit replaced a moment ago
+                messages.error(
+                    request,
+                    _("This no longer exists (it was replaced or deleted meanwhile); nothing was saved."),
+                )
+                return back
             why = locked(instance) if locked else ""
             if why:
                 messages.error(request, why)
