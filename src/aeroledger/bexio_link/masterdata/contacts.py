@@ -222,7 +222,17 @@ def _save_link(member, *, bexio_id, matched_by, synced_hash, link=None) -> Conta
     link.synced_at = timezone.now()
     link.candidates = []
     link.error = ""
-    link.save()
+    try:
+        with transaction.atomic():  # a savepoint: the caller's transaction stays usable
+            link.save()
+    except IntegrityError:
+        # Linked to another member at this very moment (the unique constraint decides the race).
+        holder = ContactLink.objects.filter(organisation_id=member.organisation_id, bexio_id=bexio_id).first()
+        if holder is not None and holder.member_id != member.pk:
+            raise ContactSyncError(_("This bexio contact is already linked to another member.")) from None
+        if holder is not None:  # the same link, saved by another process at this moment
+            return holder
+        raise
     return link
 
 

@@ -26,12 +26,6 @@ def admin(org):
     return user
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="link_by_hand checks 'linked to another member', then saves: both pass the check, the second "
-    "save breaks the unique constraint (a 500). Fix in contacts.py (not this branch's file): the check "
-    "and the save under one lock per organisation, IntegrityError -> ContactSyncError.",
-)
 def test_two_members_linked_to_one_contact_at_the_same_moment(org, bx, ready, use_client, admin):
     use_client(bx)
     owner = ready.user.bexio_id
