@@ -38,6 +38,7 @@ def all_patterns() -> list[tuple[str, str, tuple[str, ...], object]]:
 @pytest.fixture
 def world(db):
     """Organisation A with every kind of object the URLs name, a staff user with every permission."""
+    from aeroledger.bexio_link.books.models import ReconciliationRun
     from aeroledger.bexio_link.connection.models import BexioCall, BexioConnection, ConnectionEvent, Status
     from aeroledger.bexio_link.masterdata.models import BexioRecord, ChargeMapping, ContactLink, Kind
     from aeroledger.bexio_link.transfer.models import OutboxAttempt, OutboxItem, TransferBatch
@@ -75,6 +76,7 @@ def world(db):
         organisation=org, kind="invoice", key=str(invoice.uuid), invoice=invoice, batch=batch, status="failed"
     )
     attempt = OutboxAttempt.objects.create(organisation=org, item=item, batch=batch)
+    reconciliation = ReconciliationRun.objects.create(organisation=org, date_to=date.today())
     ids = {
         "member_id": member.pk,
         "flight_id": flight.pk,
@@ -96,5 +98,6 @@ def world(db):
         "batch_id": batch.pk,
         "item_id": item.pk,
         "attempt_id": attempt.pk,
+        "reconciliation_id": reconciliation.pk,
     }
     return {"org": org, "staff": staff, "ids": ids, "password": PASSWORD}
