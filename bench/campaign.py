@@ -124,8 +124,8 @@ def static_client(sb):
 def map_everything(org, client, rnd: random.Random) -> None:
     """Master data from the sandbox; every charge type mapped (an article for some, else account+tax)."""
     from aeroledger.bexio_link.masterdata.contacts import ensure_contact_group
-    from aeroledger.bexio_link.masterdata.models import BexioRecord, ChargeMapping, InvoiceSettings, Kind
     from aeroledger.bexio_link.masterdata.mapping import mapping_for
+    from aeroledger.bexio_link.masterdata.models import BexioRecord, ChargeMapping, InvoiceSettings, Kind
     from aeroledger.bexio_link.masterdata.refresh import refresh_master_data
     from aeroledger.billing.models import ChargeType
 
@@ -606,11 +606,11 @@ def compare_invoice(inv, b) -> list[str]:
 
 def self_check(sb) -> dict:
     """The checker must see what it is there to see: a duplicate, a loss and a mismatch, planted."""
+    from aeroledger.bexio_link.transfer.plan import plan_invoice
     from django.conf import settings
 
     from aeroledger.bexio_link.transfer import services
     from aeroledger.bexio_link.transfer.models import TransferState
-    from aeroledger.bexio_link.transfer.plan import plan_invoice
     from aeroledger.billing.models import Invoice
 
     settings.BEXIO_TIMEOUT_S = 15  # no faults here: a loaded machine must not look like one

@@ -37,9 +37,10 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         setup_django(tmp)
+        from aeroledger.bexio_link.transfer.sync import sync_status
+
         from aeroledger.bexio_link.transfer import sync as sync_module
         from aeroledger.bexio_link.transfer.models import TransferState, TransferStatus
-        from aeroledger.bexio_link.transfer.sync import sync_status
         from aeroledger.billing.models import CreditEntry, Invoice, InvoiceStatus
         from aeroledger.members.models import Member
         from aeroledger.tenancy.models import Organisation
