@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aeroledger.bexio_link.masterdata.mapping import mapping_for
-from aeroledger.bexio_link.transfer.views import transfer_problem
+from aeroledger.bexio_link.transfer.readiness import bexio_writable, transfer_problem
 from aeroledger.tenancy.access import org_required
 from aeroledger.tenancy.models import Perm
 from aeroledger.tenancy.params import BadParameter, date_param, int_param, month_param, parse_month
@@ -98,12 +98,9 @@ def progress(request, slug):
 
 
 @org_required(Perm.MANAGE_INVOICING, post=True)
+@bexio_writable("bexio_books:books")
 def start(request, slug):
     org = request.organisation
-    problem = transfer_problem(org)
-    if problem:
-        messages.error(request, problem)
-        return redirect("bexio_books:books", slug)
     period = (request.POST.get("period") or "").strip() or None
     if period:
         parse_month(period, label=_("period"))  # a bad month is a 400 with the reason
@@ -119,12 +116,9 @@ def start(request, slug):
 
 
 @org_required(Perm.MANAGE_INVOICING, post=True)
+@bexio_writable("bexio_books:books")
 def book_opening(request, slug):
     org = request.organisation
-    problem = transfer_problem(org)
-    if problem:
-        messages.error(request, problem)
-        return redirect("bexio_books:books", slug)
     account_id = int_param(request.POST, "account", label=_("account"))
     day = date_param(request.POST, "date", label=_("date")) or timezone.localdate()
     try:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from aeroledger.bexio_link.connection.clients import client_for, describe_error
-from aeroledger.bexio_link.connection.models import BexioCall, connection_for
+from aeroledger.bexio_link.connection.models import BexioCall
 from aeroledger.bexio_link.masterdata.mapping import mapping_for
 from aeroledger.billing.models import Invoice, InvoicePosition, InvoiceStatus
 from aeroledger.tenancy.access import org_required
@@ -29,28 +29,13 @@ from .invoices.plan import plan_invoice
 from .invoices.sync import sync_status
 from .models import InvoiceLink, ItemStatus, OutboxAttempt, OutboxItem, SyncState, TransferBatch
 from .outbox import enqueue
+from .readiness import bexio_writable, transfer_problem
 from .start import start_transfer
 
 log = logging.getLogger(__name__)
 
 WAITING_SHOWN = 200  # approved invoices listed on the transfer page
 DETAILS_SHOWN = 50  # invoices shown in detail on the preview
-
-
-def transfer_problem(org) -> str:
-    """Why nothing can go to bexio now (connection, permission, ledger), in the treasurer's words."""
-    conn = connection_for(org)
-    if conn is None:
-        return _("bexio is not connected (Bexio > Authorisation).")
-    if not conn.transfers_allowed:
-        if conn.needs_reconnect:
-            return _("The bexio connection needs to be renewed (Bexio > Authorisation > Get new token).")
-        missing = ", ".join(s.name for s in conn.missing_scopes)
-        return _("The bexio connection lacks a required permission (%(scopes)s): Bexio > Authorisation.") % {
-            "scopes": missing
-        }
-    problems = mapping_for(org).ledger_problems()
-    return problems[0] if problems else ""
 
 
 def _back(request, default: str, slug: str):
@@ -108,12 +93,9 @@ def progress(request, slug):
 
 
 @org_required(Perm.MANAGE_INVOICING, post=True)
+@bexio_writable("bexio_transfer:transfers")
 def start(request, slug):
     org = request.organisation
-    problem = transfer_problem(org)
-    if problem:
-        messages.error(request, problem)
-        return redirect("bexio_transfer:transfers", slug)
     # From this page or the invoice list: scope "all", or "selected" with invoice_ids (the default
     # when invoice_ids are posted without a scope).
     scope = request.POST.get("scope") or ("selected" if request.POST.getlist("invoice_ids") else "all")
@@ -254,12 +236,9 @@ def retry_all(request, slug):
 
 
 @org_required(Perm.MANAGE_INVOICING, post=True)
+@bexio_writable("bexio_transfer:transfers")
 def sync_now(request, slug):
     org = request.organisation
-    problem = transfer_problem(org)
-    if problem:
-        messages.error(request, problem)
-        return redirect("bexio_transfer:transfers", slug)
     try:
         result = sync_status(org, full=True)
     except Exception as exc:  # noqa: BLE001 - shown to the person, details in the call log
