@@ -73,6 +73,7 @@ def main() -> None:
     pg_admin(f"CREATE DATABASE {db}")
     sb = transfer_1000.SandboxProcess(args.limit)
     procs = []
+    ok = False
     try:
         campaign.setup_env(tmp, f"postgres://postgres@127.0.0.1:5432/{db}", sb.url)
         os.environ["BEXIO_TIMEOUT_S"] = "30"
@@ -191,11 +192,14 @@ def main() -> None:
         print(
             f"all writes done: {'yes' if not worst['unfinished'] else 'NO'} ({worst['unfinished']} not done)"
         )
+        ok = not (worst["unfinished"] or worst["duplicates"] or worst["losses"] or over)
     finally:
         for p in procs:
             if p.poll() is None:
                 p.kill()
         teardown_postgres(sb, db, tmp)
+    if not ok:
+        sys.exit(1)
 
 
 if __name__ == "__main__":
