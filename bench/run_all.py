@@ -1,7 +1,7 @@
 """Run every benchmark and print one table: benchmark, figure, target, verdict.
 
     .venv/bin/python bench/run_all.py [--quick] [--only NAME,...] [--skip NAME,...] [--no-postgres]
-                                      [--log DIR]
+                                      [--pg-db NAME] [--log DIR]
 
 Each bench script runs in its own process (its full output goes to `--log DIR`, default a temporary
 directory whose path is printed); the figures are read from its printed lines. A bench whose work
@@ -310,6 +310,9 @@ def main() -> int:
     parser.add_argument("--only", default="", help="comma-separated bench names")
     parser.add_argument("--skip", default="", help="comma-separated bench names to leave out")
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument(
+        "--pg-db", default="", help="the database the PostgreSQL benches create and drop (default: their own)"
+    )
     parser.add_argument("--log", default="")
     args = parser.parse_args()
     only = {n for n in args.only.split(",") if n}
@@ -325,7 +328,10 @@ def main() -> int:
         if b.postgres and args.no_postgres:
             rows.append(Row(b.name, "skipped (--no-postgres)", "", "n/a"))
             continue
-        out, failed = run(b.name, b.quick if args.quick else b.args, log_dir, b.timeout, tag=f"-{i}")
+        bench_args = b.quick if args.quick else b.args
+        if b.postgres and args.pg_db:
+            bench_args = [*bench_args, "--db", args.pg_db]
+        out, failed = run(b.name, bench_args, log_dir, b.timeout, tag=f"-{i}")
         try:
             parsed = b.parse(out)
         except Exception as exc:  # noqa: BLE001 - a broken bench shows as a row, the rest still runs
