@@ -326,6 +326,8 @@ def main() -> None:
     for d in (month_result.differences + all_result.differences)[:10]:
         print(f"  difference: {d.as_json()}")
     print(f"verdict: {'OK' if ok else 'MISSED'} (writes not done: {open_items}, differences: {diffs})")
+    if not ok:
+        sys.exit(1)
 
 
 def rows(out: str) -> list[tuple[str, str, str, str]]:
