@@ -98,7 +98,7 @@ def test_hardened_pages_in_a_browser(transactional_db, live_server, browser_page
     # A bad URL parameter: the 400 page with the message (here: the flight list's month filter
     # is a form error; tenancy.params' 400 shows through a view that raises BadParameter).
     page.goto(base + "/flights/?month=0000-01")
-    assert "Month must be a month as YYYY-MM from 1900 to 2100" in page.content()
+    assert "Month must be a month from 1900 to 2100, e.g. 11.2026 (not '0000-01')." in page.inner_text("body")
     shoot(page, "flights-bad-month")
 
     # Login lockout: ten wrong passwords, then the right one is refused with the lockout page.
