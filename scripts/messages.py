@@ -2,8 +2,8 @@
 
 Each Django app keeps its catalogue in <app>/locale/<lang>/LC_MESSAGES/django.po; the project's
 own strings (base template, includes, settings, formats) go to src/aeroledger/locale/. Run it after
-changing strings, translate the new German entries (English is the source language), commit the
-.po and .mo files.
+changing strings, translate the new entries in German, French and Italian (English is the source
+language), commit the .po and .mo files. tenancy/tests/test_translations.py checks all three.
 """
 
 import os
@@ -24,9 +24,13 @@ APPS = [
     "bexio_link/connection",
     "bexio_link/masterdata",
     "bexio_link/transfer",
+    "bexio_link/books",
 ]
-# Project-level catalogue: everything under src/aeroledger that is not an app.
-PROJECT_IGNORE = ["tenancy", "members", "flights", "billing", "dashboard", "bexio_link", "locale"]
+# Project-level catalogue: everything under src/aeroledger that is not an app (an app's strings are
+# in its own catalogue). The apps are ignored by their path, so a directory missing from APPS still
+# lands in the project's catalogue rather than in none; makemessages matches "--ignore=a/b/*"
+# against the path below the project directory.
+PROJECT_IGNORE = [*APPS, "locale"]
 COMMON = ["--no-location", "--no-obsolete", "--no-wrap", "--ignore=tests/*", "--ignore=migrations/*"]
 
 

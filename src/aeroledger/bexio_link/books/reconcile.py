@@ -33,6 +33,7 @@ from decimal import Decimal
 from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from aeroledger.bexio_link.masterdata.mapping import Mapping, mapping_for
 from aeroledger.bexio_link.transfer.invoices import status as bexio_status
@@ -129,7 +130,7 @@ def period_bounds(period: str | None, today: date | None = None) -> tuple[date |
         return None, today or timezone.localdate()
     from aeroledger.tenancy.params import parse_month  # noqa: PLC0415 - only for a period
 
-    return parse_month(period, label="period")
+    return parse_month(period, label=_("period"))
 
 
 class Reader:

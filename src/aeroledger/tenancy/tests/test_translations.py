@@ -1,11 +1,13 @@
-"""German ships complete: every message of every app (the bexio ones included) has a German
-translation, nothing is fuzzy, and the committed .mo files match their .po files.
+"""German, French and Italian ship complete: every message of every app (the bexio ones included)
+has a translation in each of them, nothing is fuzzy, and the committed .mo files match their .po
+files.
 
 The messages are extracted afresh (makemessages on a copy of the source tree, merged with the
-committed catalogues), so a new string without a German translation fails here.
+committed catalogues), so a new string without a translation in any of the three fails here.
 """
 
 import importlib.util
+import re
 import shutil
 from pathlib import Path
 
@@ -25,6 +27,8 @@ def _messages_script():
 
 messages = _messages_script()
 CATALOGUES = [*messages.APPS, "."]
+LANGUAGES = ["de", "fr", "it"]
+LANGUAGE_NAMES = {"de": "German", "fr": "French", "it": "Italian"}
 
 
 def _has_python_or_templates(directory: Path) -> bool:
@@ -48,30 +52,41 @@ def _problems(po: polib.POFile) -> list[str]:
 
 @pytest.fixture(scope="module")
 def fresh_tree(tmp_path_factory):
-    """A copy of src/aeroledger with freshly extracted German catalogues."""
+    """A copy of src/aeroledger with freshly extracted German, French and Italian catalogues."""
     copy = tmp_path_factory.mktemp("i18n") / "aeroledger"
     shutil.copytree(PROJECT, copy, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.mo"))
     for app in messages.APPS:
         if (copy / app).is_dir():
-            messages.extract_app(copy / app, ["de"])
-    messages.extract_project(copy, ["de"])
+            messages.extract_app(copy / app, LANGUAGES)
+    messages.extract_project(copy, LANGUAGES)
     return copy
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("catalogue", CATALOGUES)
-def test_german_is_complete(fresh_tree, catalogue):
-    committed = PROJECT / catalogue / "locale" / "de" / "LC_MESSAGES" / "django.po"
-    fresh = fresh_tree / catalogue / "locale" / "de" / "LC_MESSAGES" / "django.po"
+def test_language_is_complete(fresh_tree, catalogue, language):
+    name = LANGUAGE_NAMES[language]
+    committed = PROJECT / catalogue / "locale" / language / "LC_MESSAGES" / "django.po"
+    fresh = fresh_tree / catalogue / "locale" / language / "LC_MESSAGES" / "django.po"
     assert (PROJECT / catalogue).is_dir(), f"{catalogue} is listed in scripts/messages.py but does not exist"
     if not fresh.exists() or not [e for e in polib.pofile(str(fresh)) if e.msgid]:
         return  # nothing to translate
-    assert committed.exists(), f"{catalogue}: no German catalogue; run `make messages` and translate it"
+    assert committed.exists(), f"{catalogue}: no {name} catalogue; run `make messages` and translate it"
     problems = _problems(polib.pofile(str(fresh)))
     assert not problems, (
-        f"{catalogue}: German translations missing (run `make messages`, translate "
+        f"{catalogue}: {name} translations missing (run `make messages`, translate "
         f"{committed.relative_to(ROOT)}, commit .po and .mo):\n  " + "\n  ".join(problems)
     )
-    assert not _problems(polib.pofile(str(committed))), f"{catalogue}: committed catalogue is incomplete"
+    assert not _problems(polib.pofile(str(committed))), (
+        f"{catalogue}: committed {name} catalogue is incomplete"
+    )
+
+
+def test_every_app_is_extracted():
+    """An app missing from scripts/messages.py would have its strings in no catalogue."""
+    apps = {p.parent.relative_to(PROJECT).as_posix() for p in PROJECT.glob("**/apps.py")}
+    missing = sorted(apps - set(messages.APPS))
+    assert not missing, f"apps not in scripts/messages.py APPS: {missing}"
 
 
 def _translations(catalogue) -> dict:
@@ -94,6 +109,43 @@ def _translations(catalogue) -> dict:
 
 def _all_po_files():
     return sorted(PROJECT.glob("**/locale/*/LC_MESSAGES/django.po"))
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_same_message_same_translation_in_every_app(language):
+    """One English message has one translation per language, whichever app's catalogue it is in
+    (a message that needs two gets a context: pgettext)."""
+    seen: dict = {}
+    clashes = []
+    for po_path in PROJECT.glob(f"**/locale/{language}/LC_MESSAGES/django.po"):
+        app = po_path.parents[3].relative_to(PROJECT).as_posix()
+        for key, value in _translations(polib.pofile(str(po_path))).items():
+            other = seen.setdefault(key, (app, value))
+            if other[1] != value:
+                clashes.append(f"{key[1]!r}: {other[0]} {other[1]!r} / {app} {value!r}")
+    assert not clashes, f"{LANGUAGE_NAMES[language]}: translated differently:\n  " + "\n  ".join(clashes)
+
+
+NAMED = re.compile(r"%\([a-z_0-9]+\)[sdif]|\{[a-z_0-9]+\}|</?[a-z][a-z0-9]*")
+POSITIONAL = re.compile(r"%[sdif]|\{\}")
+
+
+def _placeholders(text: str) -> tuple:
+    """Named placeholders and tags may repeat (a translation may name someone twice); positional
+    ones must be there exactly as often."""
+    return set(NAMED.findall(text)), sorted(POSITIONAL.findall(text.replace("%%", "")))
+
+
+@pytest.mark.parametrize("po_path", _all_po_files(), ids=lambda p: str(p.relative_to(PROJECT)))
+def test_translations_keep_placeholders_and_tags(po_path):
+    wrong = []
+    for (_ctxt, msgid, msgid_plural), value in _translations(polib.pofile(str(po_path))).items():
+        sources = [msgid] if not msgid_plural else [msgid, *[msgid_plural] * (len(value) - 1)]
+        targets = [value] if not msgid_plural else list(value)
+        for source, target in zip(sources, targets, strict=True):
+            if _placeholders(source) != _placeholders(target):
+                wrong.append(f"{source!r} -> {target!r}")
+    assert not wrong, "placeholders or tags differ:\n  " + "\n  ".join(wrong)
 
 
 @pytest.mark.parametrize("po_path", _all_po_files(), ids=lambda p: str(p.relative_to(PROJECT)))
