@@ -7,7 +7,15 @@ import os
 import shutil
 import socket
 
-PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
+# The PostgreSQL server the benches use: 127.0.0.1:5432 unless BENCH_PG_SERVER names another
+# (e.g. a second cluster, so that races can run while the campaign restarts the first).
+PG_SERVER = os.environ.get("BENCH_PG_SERVER", "postgres://postgres@127.0.0.1:5432")
+PG_ADMIN = f"{PG_SERVER}/postgres"
+
+
+def pg_url(db: str) -> str:
+    """The URL of the database `db` on the benches' PostgreSQL server."""
+    return f"{PG_SERVER}/{db}"
 
 
 def setup_django(tmp: str) -> None:

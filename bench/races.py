@@ -14,8 +14,8 @@ src/aeroledger/bexio_link/transfer/tests/races.py). Prints the seed (a run is re
 bench/run_all.py's table (`races.table_rows(output)` reads them back). Exit status 1 when anything
 was violated.
 
-Needs PostgreSQL on 127.0.0.1:5432 (trust auth); creates and drops the database `--db` (default
-`races`). The sandbox runs in this process on a free loopback port.
+Needs PostgreSQL on 127.0.0.1:5432 (or the server BENCH_PG_SERVER names, trust auth); creates and
+drops the database `--db` (default `races`). The sandbox runs in this process on a free loopback port.
 """
 
 import argparse
@@ -31,7 +31,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(BENCH.parent / "src"))
 
-from _common import pg_admin  # noqa: E402
+from _common import pg_admin, pg_url  # noqa: E402
 
 HEADER = ("benchmark", "figure", "target", "verdict")
 
@@ -73,7 +73,7 @@ def main() -> int:
           flush=True)  # fmt: skip
 
     tmp = tempfile.mkdtemp(prefix="races-")
-    url = f"postgres://postgres@127.0.0.1:5432/{args.db}"
+    url = pg_url(args.db)
     pg_admin(f"DROP DATABASE IF EXISTS {args.db} WITH (FORCE)")
     pg_admin(f"CREATE DATABASE {args.db}")
     os.environ.update(

@@ -33,7 +33,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(BENCH.parent / "src"))
 
-from _common import pg_admin, teardown_postgres  # noqa: E402
+from _common import pg_admin, pg_url, teardown_postgres  # noqa: E402
 
 DB = "multiorg"
 
@@ -75,7 +75,7 @@ def main() -> None:
     procs = []
     ok = False
     try:
-        campaign.setup_env(tmp, f"postgres://postgres@127.0.0.1:5432/{db}", sb.url)
+        campaign.setup_env(tmp, pg_url(db), sb.url)
         os.environ["BEXIO_TIMEOUT_S"] = "30"
         campaign.django_setup()
         from django.core.management import call_command

@@ -44,7 +44,7 @@ ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(ROOT / "src"))
 
-from _common import free_port, pct, pg_admin, teardown_postgres  # noqa: E402
+from _common import free_port, pct, pg_admin, pg_url, teardown_postgres  # noqa: E402
 
 DB = "webload"
 SINGLE_P95_MS = 150
@@ -405,7 +405,7 @@ def main() -> int:
     sb = transfer_1000.SandboxProcess(6000)
     server = worker = None
     try:
-        campaign.setup_env(tmp, f"postgres://postgres@127.0.0.1:5432/{db}", sb.url)
+        campaign.setup_env(tmp, pg_url(db), sb.url)
         os.environ["BEXIO_TIMEOUT_S"] = "30"
         os.environ["DB_CONN_MAX_AGE"] = "60"
         campaign.django_setup()
