@@ -44,13 +44,15 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         setup_django(tmp)
-        from aeroledger.bexio_link.masterdata import services
         from aeroledger.bexio_link.masterdata.contacts import (
             ensure_contact,
             ensure_contact_group,
             sync_contacts,
         )
-        from aeroledger.bexio_link.masterdata.models import InvoiceSettings, Kind
+        from aeroledger.bexio_link.masterdata.mapping import mapping_for
+        from aeroledger.bexio_link.masterdata.master import MasterData
+        from aeroledger.bexio_link.masterdata.models import ContactLink, InvoiceSettings, Kind
+        from aeroledger.bexio_link.masterdata.refresh import refresh_master_data
         from aeroledger.members.models import Member
         from aeroledger.tenancy.models import Organisation
         from bexio import BexioClient, StaticToken
@@ -61,12 +63,12 @@ def main() -> None:
         with running_sandbox() as sb:
             client = BexioClient(base_url=sb.url, token_provider=StaticToken(sb.token(scopes=scopes)))
             org = Organisation.objects.create(name="Bench club", slug="bench", bexio_option=True)
-            services.refresh_master_data(org, client)
-            master = services.MasterData(org)
+            refresh_master_data(org, client)
+            master = MasterData(org)
             InvoiceSettings.objects.create(
                 organisation=org, user=master.all(Kind.USER)[0], bank_account=master.bank_accounts()[0]
             )
-            ensure_contact_group(client, services.mapping_for(org))
+            ensure_contact_group(client, mapping_for(org))
 
             def make(prefix: str, n: int) -> None:
                 Member.objects.bulk_create(
@@ -100,6 +102,10 @@ def main() -> None:
             print(f"  requests: {len(used)} ({len(writes)} writes: "
                   f"{sorted({e['method'] + ' ' + e['path'] for e in writes})})")  # fmt: skip
             print(f"  seconds: {seconds:.2f}")
+            summary = report.summary()
+            linked = ContactLink.objects.filter(organisation=org, bexio_id__isnull=False).count()
+            finished = linked == args.members and not summary.get("errors") and not summary.get("conflicts")
+            print(f"  every member linked to a bexio contact: {'yes' if finished else 'NO'} ({linked})")
 
             mark = last_id(sb)
             t0 = time.perf_counter()
@@ -108,7 +114,7 @@ def main() -> None:
 
             if args.sample:
                 make("S", args.sample)
-                mapping = services.mapping_for(org)
+                mapping = mapping_for(org)
                 sample = list(Member.objects.filter(organisation=org, number__startswith="S"))
                 mark = last_id(sb)
                 t0 = time.perf_counter()
@@ -122,6 +128,8 @@ def main() -> None:
                     f"~{per_member_req * args.members:.0f} requests, ~{per_member_s * args.members:.0f} s"
                 )
             client.close()
+            if not finished:
+                sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -37,11 +37,10 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         setup_django(tmp)
-        from aeroledger.bexio_link.transfer.sync import sync_status
-
-        from aeroledger.bexio_link.transfer import sync as sync_module
-        from aeroledger.bexio_link.transfer.models import TransferState, TransferStatus
-        from aeroledger.billing.models import CreditEntry, Invoice, InvoiceStatus
+        from aeroledger.bexio_link.transfer.invoices import sync as sync_module
+        from aeroledger.bexio_link.transfer.invoices.sync import sync_status
+        from aeroledger.bexio_link.transfer.models import InvoiceLink
+        from aeroledger.billing.models import Invoice, InvoicePayment, InvoiceStatus
         from aeroledger.members.models import Member
         from aeroledger.tenancy.models import Organisation
         from bexio import BexioClient, StaticToken
@@ -102,13 +101,13 @@ def main() -> None:
                 for i, u in enumerate(uuids)
             )
             by_uuid = dict(Invoice.objects.filter(organisation=org).values_list("uuid", "pk"))
-            TransferState.objects.bulk_create(
-                TransferState(
+            InvoiceLink.objects.bulk_create(
+                InvoiceLink(
                     organisation=org,
                     invoice_id=by_uuid[u],
-                    status=TransferStatus.DONE,
                     bexio_id=ids[u],
                     bexio_status=7,
+                    bexio_total=Decimal("100.00"),
                 )
                 for u in uuids
             )
@@ -147,13 +146,26 @@ def main() -> None:
             print(f"  result: {second.as_dict()}")
             paid = Invoice.objects.filter(organisation=org, status=InvoiceStatus.PAID).count()
             opened = Invoice.objects.filter(organisation=org, status=InvoiceStatus.OPEN).count()
-            entries = CreditEntry.objects.filter(
+            booked = InvoicePayment.objects.filter(
                 organisation=org, external_ref__startswith="bexio-payment:"
             ).count()
-            print(f"  local: {paid} paid, {opened} open, {entries} payments booked to the credit account")
+            print(f"  local: {paid} paid, {opened} open, {booked} payments booked")
             mark = sb.last_id()
             sync_status(org, client)
             print(f"third sync (nothing changed): {len(sb.requests(since=mark))} requests")
+            # The work is done only when every change reached the local invoices.
+            finished = (
+                first.seen == args.invoices
+                and paid == booked == args.paid
+                and opened == args.changed - args.paid
+            )
+            print(
+                f"all changes applied: {'yes' if finished else 'NO'} (baseline saw {first.seen} of "
+                f"{args.invoices}; {paid} paid and {booked} payments of {args.paid}; {opened} open of "
+                f"{args.changed - args.paid})"
+            )
+            if not finished:
+                sys.exit(1)
         finally:
             sb.close()
 

@@ -81,16 +81,17 @@ class SandboxProcess:
 
 
 def make_club(client, n_members: int, n_invoices: int, n_positions: int):
-    from aeroledger.bexio_link.masterdata import services
     from aeroledger.bexio_link.masterdata.contacts import sync_contacts
+    from aeroledger.bexio_link.masterdata.master import MasterData
     from aeroledger.bexio_link.masterdata.models import ChargeMapping, InvoiceSettings, Kind
+    from aeroledger.bexio_link.masterdata.refresh import refresh_master_data
     from aeroledger.billing.models import ChargeType, Invoice, InvoicePosition, InvoiceStatus
     from aeroledger.members.models import Member
     from aeroledger.tenancy.models import Organisation
 
     org = Organisation.objects.create(name="Bench club", slug="bench", bexio_option=True)
-    services.refresh_master_data(org, client)
-    master = services.MasterData(org)
+    refresh_master_data(org, client)
+    master = MasterData(org)
     InvoiceSettings.objects.create(
         organisation=org, user=master.all(Kind.USER)[0], bank_account=master.bank_accounts()[0]
     )
@@ -162,8 +163,8 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         setup_django(tmp)
-        from aeroledger.bexio_link.transfer import services
-        from aeroledger.bexio_link.transfer.models import TransferState
+        from aeroledger.bexio_link.transfer.models import ItemKind, ItemStatus, OutboxItem
+        from aeroledger.bexio_link.transfer.start import transfer_invoices
         from bexio import BexioClient, RateGovernor, StaticToken
 
         sb = SandboxProcess(args.limit)
@@ -182,7 +183,7 @@ def main() -> None:
             sb.settings(latency_ms=args.latency_ms, rate_limit=args.limit)
             mark = sb.last_id()
             started, cpu_started = time.monotonic(), time.process_time()
-            stats = services.transfer_invoices(org, client=client, concurrency=args.concurrency)
+            stats = transfer_invoices(org, client=client, concurrency=args.concurrency)
             seconds, cpu = time.monotonic() - started, time.process_time() - cpu_started
             log = [e for e in sb.requests(since=mark) if e["path"].startswith(("/2.0", "/3.0"))]
             by_kind: dict[str, int] = {}
@@ -191,7 +192,9 @@ def main() -> None:
                 by_kind[key] = by_kind.get(key, 0) + 1
             throttled = sum(1 for e in log if e.get("status") == 429)
             rate = len(log) / seconds * 60
-            done = TransferState.objects.filter(organisation=org, status="done").count()
+            done = OutboxItem.objects.filter(
+                organisation=org, kind=ItemKind.INVOICE, status=ItemStatus.DONE
+            ).count()
             in_bexio = {}
             for inv in client.invoices.iter():
                 in_bexio[inv.api_reference] = in_bexio.get(inv.api_reference, 0) + 1
@@ -207,10 +210,15 @@ def main() -> None:
             print(f"  requests per invoice: {len(log) / n:.2f}")
             print(f"  seconds: {seconds:.1f}, cpu ms per invoice (this process): {cpu * 1000 / n:.1f}")
             print(f"  achieved rate: {rate:.0f} requests/min = {rate / args.limit:.2f} of the limit")
+            # A rate whose run did not transfer every invoice (or wrote one twice) is no result.
+            finished = done == n and len(in_bexio) == n and dupes == 0
+            print(f"  all transferred exactly once: {'yes' if finished else 'NO'}")
             mark = sb.last_id()
             again = time.monotonic()
-            services.transfer_invoices(org, client=client, concurrency=args.concurrency)
+            transfer_invoices(org, client=client, concurrency=args.concurrency)
             print(f"second run: {len(sb.requests(since=mark))} requests, {time.monotonic() - again:.2f} s")
+            if not finished:
+                sys.exit(1)
         finally:
             sb.close()
 

@@ -23,7 +23,7 @@ def run(*args: str, timeout: float) -> dict:
 
 
 def test_checker_finds_planted_duplicate_loss_and_mismatch():
-    assert run("--self-check", timeout=150) == {"clean": [0, 0, 0], "planted": [1, 1, 1]}
+    assert run("--self-check", timeout=150) == {"clean": [0, 0, 0], "planted": [2, 2, 2]}
 
 
 def test_short_campaign_zero_duplicates_losses_mismatches():
