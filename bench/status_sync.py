@@ -84,7 +84,7 @@ def main() -> None:
                 seconds = time.monotonic() - t
                 entries = sb.requests(since=mark)
                 sb.settings(rate_limit=SETUP_LIMIT, latency_ms=0)
-                buckets = bucket_report(entries, seconds)
+                buckets = bucket_report(entries, seconds, {DEFAULT: sync_limit})
                 throttled = sum(row["429"] for row in buckets.values())
                 totals["429"] += throttled
                 print(f"{label}: {len(api_requests(entries))} requests, {seconds:.1f} s, {throttled} x 429")

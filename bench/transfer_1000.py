@@ -100,17 +100,22 @@ def api_requests(entries: list[dict]) -> list[dict]:
     return [e for e in entries if e["path"].startswith(API_PREFIXES)]
 
 
-def bucket_report(entries: list[dict], seconds: float) -> dict[str, dict]:
+def bucket_report(
+    entries: list[dict], seconds: float, limits: dict[str, int] | None = None
+) -> dict[str, dict]:
     """Per rate bucket (`bexio.buckets.bucket_for` of each logged request): requests, answers 429,
-    requests per minute over `seconds`, the ratio to the bucket's recorded limit, and the most
-    requests logged in one clock minute (the sandbox's windows are clock minutes)."""
+    requests per minute over `seconds`, the ratio to the bucket's limit (bexio's recorded one unless
+    `limits` overrides it, as the sandbox's `--rate-limit` does), and the requests logged per clock
+    minute (the sandbox's windows are clock minutes), the busiest one."""
     from bexio.buckets import bucket_for, limit_of
 
     report: dict[str, dict] = {}
     minutes: dict[tuple[str, str], int] = {}
     for e in api_requests(entries):
         bucket = bucket_for(e["method"], e["path"])
-        row = report.setdefault(bucket, {"requests": 0, "429": 0, "limit": limit_of(bucket)})
+        row = report.setdefault(
+            bucket, {"requests": 0, "429": 0, "limit": (limits or {}).get(bucket) or limit_of(bucket)}
+        )
         row["requests"] += 1
         row["429"] += e.get("status") == 429
         key = (bucket, e["time"][:16])  # 2026-12-02T10:46
@@ -118,7 +123,8 @@ def bucket_report(entries: list[dict], seconds: float) -> dict[str, dict]:
     for bucket, row in report.items():
         row["per_min"] = row["requests"] / seconds * 60 if seconds > 0 else float("nan")
         row["ratio"] = row["per_min"] / row["limit"]
-        row["busiest_minute"] = max(n for (b, _m), n in minutes.items() if b == bucket)
+        row["minutes"] = [n for (b, _m), n in sorted(minutes.items()) if b == bucket]
+        row["busiest_minute"] = max(row["minutes"])
     return dict(sorted(report.items(), key=lambda kv: -kv[1]["requests"]))
 
 
@@ -127,7 +133,8 @@ def print_buckets(report: dict[str, dict], indent: str = "  ") -> None:
         print(
             f"{indent}bucket {bucket}: {row['requests']} requests, {row['429']} x 429, "
             f"{row['per_min']:.0f}/min = {row['ratio']:.2f} x its limit {row['limit']}/min, "
-            f"busiest clock minute {row['busiest_minute']}"
+            f"per clock minute {row['minutes']} "
+            f"(busiest {row['busiest_minute'] / row['limit']:.2f} x the limit)"
         )
 
 
@@ -228,11 +235,18 @@ def main() -> None:
         action="store_true",
         help="bexio's recorded limits per bucket (the default with --faults)",
     )
+    parser.add_argument(
+        "--align",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="start the transfer at the next clock minute, a fresh window (default with recorded limits)",
+    )
     args = parser.parse_args()
     recorded = args.recorded_limits or (args.faults > 0 and args.limit is None)
     if recorded and args.limit is not None:
         parser.error("--recorded-limits and --limit exclude each other")
     limit = None if recorded else (args.limit or 6000)
+    align = recorded if args.align is None else args.align
 
     with tempfile.TemporaryDirectory() as tmp:
         setup_django(tmp)
@@ -265,6 +279,10 @@ def main() -> None:
                     probability=args.faults,
                     seed=args.fault_seed,
                 )
+            if align:
+                # The sandbox's windows are clock minutes. Started in a fresh one, the transfer meets
+                # the whole limit in its first minute (no set-up requests in it, no lucky boundary).
+                time.sleep(60.2 - time.time() % 60)
             loadavg = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
             mark = sb.last_id()
             started, cpu_started = time.monotonic(), time.process_time()
@@ -279,7 +297,7 @@ def main() -> None:
             throttled = sum(1 for e in log if e.get("status") == 429)
             faults_fired = sum(1 for e in log if e.get("fault"))
             rate = len(log) / seconds * 60
-            buckets = bucket_report(entries, seconds)
+            buckets = bucket_report(entries, seconds, {DEFAULT: limit} if limit else None)
             done = OutboxItem.objects.filter(
                 organisation=org, kind=ItemKind.INVOICE, status=ItemStatus.DONE
             ).count()
@@ -306,6 +324,7 @@ def main() -> None:
                     if args.faults
                     else ""
                 )
+                + (", started in a fresh window (clock minute)" if align else "")
             )
             print(f"  load average at the start: {' '.join(loadavg) or '?'}")
             print(f"  result: {stats}")
@@ -320,7 +339,9 @@ def main() -> None:
                 print(f"  achieved rate, all buckets together: {rate:.0f} requests/min")
             else:
                 print(f"  achieved rate: {rate:.0f} requests/min = {rate / limit:.2f} of the limit")
-            print("  per bucket (rate over the transfer's seconds, ratio to bexio's recorded limit):")
+            print(
+                "  per bucket (rate over the transfer's seconds, ratio to the bucket's limit in the sandbox):"
+            )
             print_buckets(buckets, indent="    ")
             # A rate whose run did not transfer every invoice (or wrote one twice) is no result.
             finished = done == n and sum(in_bexio.values()) == n and dupes == lost == unknown == 0
