@@ -7,6 +7,14 @@ sandbox's own request log: one search page per 2,000 changed invoices, plus one 
 invoice whose received amount changed. A third sync (nothing changed) shows the idle cost.
 
     .venv/bin/python bench/status_sync.py [--invoices 10000] [--changed 300] [--paid 100]
+                                          [--latency-ms 0] [--limit N]
+
+The set-up (creating, issuing and paying in bexio) runs with the sandbox's default bucket raised to
+1,000,000/min; each sync runs at bexio's recorded limits (`bexio.buckets.LIMITS`: default 1000/min,
+invoice search 250/min; `--limit N` sets the default bucket instead), through a client with a
+`RateGovernor`, and starts in a fresh window (the sandbox's windows are clock minutes: the set-up's
+requests do not count against it). Per sync: requests per bucket, 429s, seconds. Exit status 1
+unless every change reached the local invoices and no answer was a 429.
 
 Runs on a throw-away SQLite database in a temporary directory; loopback only.
 """
@@ -25,7 +33,9 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import setup_django  # noqa: E402
-from transfer_1000 import SandboxProcess  # noqa: E402
+from transfer_1000 import SandboxProcess, api_requests, bucket_report, print_buckets  # noqa: E402
+
+SETUP_LIMIT = 1_000_000  # the default bucket's limit per minute while the bench fills bexio
 
 
 def main() -> None:
@@ -33,7 +43,11 @@ def main() -> None:
     parser.add_argument("--invoices", type=int, default=10000)
     parser.add_argument("--changed", type=int, default=300)
     parser.add_argument("--paid", type=int, default=100, help="of the changed ones, how many got a payment")
+    parser.add_argument("--latency-ms", type=int, default=0, help="the sandbox's latency during the syncs")
+    parser.add_argument("--limit", type=int, default=None, help="default bucket during the syncs (1000)")
     args = parser.parse_args()
+    if not 0 <= args.paid <= args.changed <= args.invoices:
+        parser.error("expected 0 <= --paid <= --changed <= --invoices")
 
     with tempfile.TemporaryDirectory() as tmp:
         setup_django(tmp)
@@ -43,12 +57,40 @@ def main() -> None:
         from aeroledger.billing.models import Invoice, InvoicePayment, InvoiceStatus
         from aeroledger.members.models import Member
         from aeroledger.tenancy.models import Organisation
-        from bexio import BexioClient, StaticToken
+        from bexio import BexioClient, RateGovernor, StaticToken
+        from bexio.buckets import DEFAULT, LIMITS
 
-        sb = SandboxProcess(1_000_000)
+        sync_limit = args.limit or LIMITS[DEFAULT]
+        sb = SandboxProcess(SETUP_LIMIT)
         try:
             token = sb.token()
-            client = BexioClient(base_url=sb.url, token_provider=StaticToken(token), timeout=60)
+            client = BexioClient(
+                base_url=sb.url,
+                token_provider=StaticToken(token),
+                timeout=60,
+                governor=RateGovernor("bench-sync"),
+            )
+            totals = {"429": 0}
+
+            def measured(label: str, run, fresh_window: bool = True):
+                """`run()` at the sync limits (in a fresh window after the set-up's burst); prints the
+                requests per bucket."""
+                sb.settings(rate_limit=sync_limit, latency_ms=args.latency_ms)
+                if fresh_window:
+                    time.sleep(60.2 - time.time() % 60)  # the next clock minute: the next window
+                mark = sb.last_id()
+                t = time.monotonic()
+                result = run()
+                seconds = time.monotonic() - t
+                entries = sb.requests(since=mark)
+                sb.settings(rate_limit=SETUP_LIMIT, latency_ms=0)
+                buckets = bucket_report(entries, seconds, {DEFAULT: sync_limit})
+                throttled = sum(row["429"] for row in buckets.values())
+                totals["429"] += throttled
+                print(f"{label}: {len(api_requests(entries))} requests, {seconds:.1f} s, {throttled} x 429")
+                print_buckets(buckets)
+                return result, entries, seconds
+
             org = Organisation.objects.create(name="Sync club", slug="sync", bexio_option=True)
             member = Member.objects.create(organisation=org, number="1", first_name="A", last_name="Pilot")
             uuids = [uuid.uuid4() for _ in range(args.invoices)]
@@ -115,33 +157,40 @@ def main() -> None:
             # The invoices were all created a moment ago; in real life the baseline is long past. A
             # 1-second overlap keeps the second sync from re-reading them all (default: 120 s).
             sync_module.OVERLAP = timedelta(seconds=1)
-            time.sleep(1.1)
-            mark = sb.last_id()
-            t = time.monotonic()
-            first = sync_status(org, client)
+            limits = ", ".join(f"{b} {n}" for b, n in {**LIMITS, DEFAULT: sync_limit}.items())
             print(
-                f"first sync (baseline): {len(sb.requests(since=mark))} requests, "
-                f"{time.monotonic() - t:.1f} s, {first.seen} seen"
+                f"syncs at {args.latency_ms} ms latency, limits per minute: {limits}; "
+                f"load average {Path('/proc/loadavg').read_text().split()[:3]}"
             )
+            first, _entries, _s = measured("first sync (baseline)", lambda: sync_status(org, client))
+            print(f"  {first.seen} seen")
 
             changed = list(ids.values())[: args.changed]
-            for n, bexio_id in enumerate(changed):
+
+            def change(n_and_id):
+                n, bexio_id = n_and_id
                 local().post(f"/2.0/kb_invoice/{bexio_id}/issue").raise_for_status()
                 if n < args.paid:
                     local().post(
                         f"/2.0/kb_invoice/{bexio_id}/payment", json={"value": "100"}
                     ).raise_for_status()
+
+            t = time.monotonic()
+            with ThreadPoolExecutor(16) as pool:
+                list(pool.map(change, enumerate(changed)))
+            took = time.monotonic() - t
+            print(f"changed {len(changed)} invoices in the sandbox ({args.paid} paid) in {took:.0f} s")
             time.sleep(1.1)  # bexio's timestamps have whole seconds
 
-            mark = sb.last_id()
-            t = time.monotonic()
-            second = sync_status(org, client)
-            log = [e for e in sb.requests(since=mark) if e["path"].startswith("/2.0")]
+            second, entries, seconds = measured(
+                f"second sync, {args.changed} changed", lambda: sync_status(org, client)
+            )
+            log = api_requests(entries)
             searches = sum(1 for e in log if e["path"].endswith("/search"))
             print(
                 f"second sync, {args.changed} of {args.invoices} changed ({args.paid} paid): "
                 f"{len(log)} requests = {searches} search + {len(log) - searches} payment listings, "
-                f"{time.monotonic() - t:.1f} s"
+                f"{seconds:.1f} s"
             )
             print(f"  result: {second.as_dict()}")
             paid = Invoice.objects.filter(organisation=org, status=InvoiceStatus.PAID).count()
@@ -150,9 +199,8 @@ def main() -> None:
                 organisation=org, external_ref__startswith="bexio-payment:"
             ).count()
             print(f"  local: {paid} paid, {opened} open, {booked} payments booked")
-            mark = sb.last_id()
-            sync_status(org, client)
-            print(f"third sync (nothing changed): {len(sb.requests(since=mark))} requests")
+            # Right after the second (same limits, no set-up in between): no wait for a new window.
+            measured("third sync (nothing changed)", lambda: sync_status(org, client), fresh_window=False)
             # The work is done only when every change reached the local invoices.
             finished = (
                 first.seen == args.invoices
@@ -164,7 +212,21 @@ def main() -> None:
                 f"{args.invoices}; {paid} paid and {booked} payments of {args.paid}; {opened} open of "
                 f"{args.changed - args.paid})"
             )
-            if not finished:
+            ok = finished and totals["429"] == 0
+            print(
+                "verdict: OK"
+                if ok
+                else "verdict: FAIL: "
+                + "; ".join(
+                    p
+                    for p in (
+                        "" if finished else "not every change applied",
+                        f"{totals['429']} answers 429" if totals["429"] else "",
+                    )
+                    if p
+                )
+            )
+            if not ok:
                 sys.exit(1)
         finally:
             sb.close()
