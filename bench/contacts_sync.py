@@ -44,11 +44,8 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         setup_django(tmp)
-        from aeroledger.bexio_link.masterdata.contacts import (
-            ensure_contact,
-            ensure_contact_group,
-            sync_contacts,
-        )
+        from aeroledger.bexio_link.masterdata.contact_sync import sync_contacts
+        from aeroledger.bexio_link.masterdata.contacts import ensure_contact, ensure_contact_group
         from aeroledger.bexio_link.masterdata.mapping import mapping_for
         from aeroledger.bexio_link.masterdata.master import MasterData
         from aeroledger.bexio_link.masterdata.models import ContactLink, InvoiceSettings, Kind

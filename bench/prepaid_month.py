@@ -219,7 +219,7 @@ def main() -> None:
         from aeroledger.bexio_link.books import opening
         from aeroledger.bexio_link.books.reconcile import reconcile
         from aeroledger.bexio_link.connection.clients import using_client_factory
-        from aeroledger.bexio_link.masterdata.contacts import sync_contacts
+        from aeroledger.bexio_link.masterdata.contact_sync import sync_contacts
         from aeroledger.bexio_link.transfer.invoices.sync import sync_status
         from aeroledger.bexio_link.transfer.models import ItemStatus, OutboxItem
         from aeroledger.bexio_link.transfer.outbox.worker import run_outbox

@@ -139,7 +139,7 @@ def print_buckets(report: dict[str, dict], indent: str = "  ") -> None:
 
 
 def make_club(client, n_members: int, n_invoices: int, n_positions: int):
-    from aeroledger.bexio_link.masterdata.contacts import sync_contacts
+    from aeroledger.bexio_link.masterdata.contact_sync import sync_contacts
     from aeroledger.bexio_link.masterdata.master import MasterData
     from aeroledger.bexio_link.masterdata.models import ChargeMapping, InvoiceSettings, Kind
     from aeroledger.bexio_link.masterdata.refresh import refresh_master_data

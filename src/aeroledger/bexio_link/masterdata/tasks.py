@@ -19,8 +19,8 @@ from aeroledger.bexio_link.connection.models import BexioConnection, Status
 from aeroledger.tenancy.models import Organisation
 
 from . import api
+from .contact_sync import sync_contacts as run_sync
 from .contacts import ContactSyncError
-from .contacts import sync_contacts as run_sync
 from .models import ContactSyncRun, MasterDataRefresh
 from .refresh import refresh_master_data
 

@@ -19,20 +19,10 @@ from bexio import errors as bexio_errors
 from bexio.models import AccountType
 
 from . import tasks
-from .contacts import (
-    ContactSyncError,
-    contact_fields,
-    contact_warnings,
-    ensure_contact,
-    ensure_contact_group,
-    fields_hash,
-    link_candidates,
-    link_confirmed,
-    link_preview,
-    members_to_sync,
-    unlink,
-)
+from .contact_sync import contact_warnings, members_to_sync
+from .contacts import ContactSyncError, contact_fields, ensure_contact, ensure_contact_group, fields_hash
 from .forms import ChargeMappingForm, InvoiceSettingsForm, LinkForm
+from .linking import link_candidates, link_confirmed, link_preview, unlink
 from .mapping import charge_type_label, mapping_for
 from .models import ChargeMapping, ContactLink, Kind, LinkState
 from .refresh import describe_error, last_refresh

@@ -5,7 +5,9 @@ import pytest
 from aeroledger.members.models import Member
 from bexio.models import ContactCreate
 
-from ..contacts import ContactConflict, ensure_contact, link_by_hand, sync_contacts
+from ..contact_sync import sync_contacts
+from ..contacts import ContactConflict, ensure_contact
+from ..linking import link_by_hand
 from ..models import ContactLink, LinkState
 from .conftest import Log, member
 

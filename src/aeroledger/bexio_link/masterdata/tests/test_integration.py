@@ -7,7 +7,8 @@ import pytest
 from aeroledger.bexio_link.connection.models import BexioCall
 
 from .. import tasks
-from ..contacts import ensure_contact, sync_contacts
+from ..contact_sync import sync_contacts
+from ..contacts import ensure_contact
 from ..master import MasterData
 from ..models import InvoiceSettings, Kind, MasterDataRefresh
 from ..refresh import refresh_master_data

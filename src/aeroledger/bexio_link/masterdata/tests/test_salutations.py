@@ -11,7 +11,8 @@ from aeroledger.members.models import Member
 from aeroledger.tenancy.models import Membership
 from bexio.models import ContactCreate, TitleCreate
 
-from ..contacts import contact_fields, contact_warnings, ensure_contact, sync_contacts
+from ..contact_sync import contact_warnings, sync_contacts
+from ..contacts import contact_fields, ensure_contact
 from ..mapping import mapping_for
 from ..models import BexioRecord, ContactLink, Kind, MasterDataRefresh
 from ..refresh import refresh_master_data

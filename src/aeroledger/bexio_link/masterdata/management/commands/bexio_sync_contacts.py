@@ -2,7 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from aeroledger.bexio_link.masterdata.contacts import ContactSyncError, sync_contacts
+from aeroledger.bexio_link.masterdata.contact_sync import sync_contacts
+from aeroledger.bexio_link.masterdata.contacts import ContactSyncError
 from aeroledger.bexio_link.masterdata.refresh import describe_error
 
 from ._org import organisation
