@@ -17,38 +17,30 @@ from .models import ItemKind, ItemStatus, OutboxItem, TransferBatch
 from .outbox import enqueue
 from .outbox.worker import run_outbox
 
+QUEUE_CHUNK = 400  # invoices queued per read and insert (keeps the statements' parameters few)
+
 
 def invoice_label(invoice: Invoice) -> str:
     return f"{invoice.number} {invoice.member.display_name}"
 
 
-def queue_invoice(invoice: Invoice, batch: TransferBatch | None = None) -> list[OutboxItem]:
-    """The writes of one approved invoice (call with the invoice row locked)."""
-    org, items = invoice.organisation, []
+def invoice_writes(invoice: Invoice) -> list[tuple]:
+    """The writes of one approved invoice, as (kind, key, label, about) for `enqueue.add_many`."""
+    writes = []
     if invoice.amount_due > 0:
-        items.append(
-            enqueue.add(
-                org,
-                ItemKind.INVOICE,
-                str(invoice.uuid),
-                label=invoice_label(invoice),
-                batch=batch,
-                invoice=invoice,
-            )
-        )
+        writes.append((ItemKind.INVOICE, str(invoice.uuid), invoice_label(invoice), {"invoice": invoice}))
     if invoice.credit_applied > 0:
         label = _("%(invoice)s: paid from credit") % {"invoice": invoice_label(invoice)}
-        items.append(
-            enqueue.add(
-                org,
-                ItemKind.MANUAL_ENTRY,
-                usage_reference(invoice),
-                label=label,
-                batch=batch,
-                invoice=invoice,
-            )
-        )
-    return items
+        writes.append((ItemKind.MANUAL_ENTRY, usage_reference(invoice), label, {"invoice": invoice}))
+    return writes
+
+
+def queue_invoice(invoice: Invoice, batch: TransferBatch | None = None) -> list[OutboxItem]:
+    """The writes of one approved invoice (call with the invoice row locked)."""
+    return [
+        enqueue.add(invoice.organisation, kind, key, label=label, batch=batch, **about)
+        for kind, key, label, about in invoice_writes(invoice)
+    ]
 
 
 def start_transfer(org, invoice_ids=None, *, user=None, enqueue_task: bool = True) -> TransferBatch:
@@ -65,8 +57,10 @@ def start_transfer(org, invoice_ids=None, *, user=None, enqueue_task: bool = Tru
         )
         if invoice_ids is not None:
             invoices = invoices.filter(pk__in=list(invoice_ids))
-        for invoice in invoices.select_related("member", "organisation"):
-            queue_invoice(invoice, batch)
+        invoices = list(invoices.select_related("member", "organisation"))
+        for start in range(0, len(invoices), QUEUE_CHUNK):  # a read and an insert per chunk
+            writes = [w for invoice in invoices[start : start + QUEUE_CHUNK] for w in invoice_writes(invoice)]
+            enqueue.add_many(org, writes, batch=batch)
         if invoice_ids is None:  # everything else waiting for bexio rides along
             OutboxItem.objects.filter(organisation=org, status=ItemStatus.PENDING, batch__isnull=True).update(
                 batch=batch

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -85,6 +86,7 @@ class InvoiceSender(Sender):
                 invoice.member.organisation = invoice.organisation  # one object, not one more join
             item.invoice = invoice
             item._link = links.get(item.invoice_id)
+            item._link_absent = item._link is None
 
     def prepare(self, org: OrgState, client) -> None:
         mapping = mapping_of(org)
@@ -101,9 +103,20 @@ class InvoiceSender(Sender):
         link = getattr(item, "_link", None)
         if link is None:
             with db_section():
-                link, _created = InvoiceLink.objects.get_or_create(
-                    invoice_id=item.invoice_id, defaults={"organisation_id": item.organisation_id}
-                )
+                if item.__dict__.pop("_link_absent", False):
+                    # `load` found none just before: insert without reading again (as get_or_create
+                    # does after its read: a link made meanwhile by another process is read instead).
+                    try:
+                        with transaction.atomic():
+                            link = InvoiceLink.objects.create(
+                                invoice_id=item.invoice_id, organisation_id=item.organisation_id
+                            )
+                    except IntegrityError:
+                        link = InvoiceLink.objects.get(invoice_id=item.invoice_id)
+                else:
+                    link, _created = InvoiceLink.objects.get_or_create(
+                        invoice_id=item.invoice_id, defaults={"organisation_id": item.organisation_id}
+                    )
             item._link = link
         return link
 
@@ -208,13 +221,22 @@ class InvoiceSender(Sender):
 
     # --- local consequences --------------------------------------------------------------------
     def lock_local(self, item: OutboxItem) -> None:
-        Invoice.objects.select_for_update().filter(pk=item.invoice_id).values_list("pk", flat=True).first()
+        # The status read with the lock (the same transaction as `done`, which uses it).
+        item._locked_status = (
+            Invoice.objects.select_for_update()
+            .filter(pk=item.invoice_id)
+            .values_list("status", flat=True)
+            .first()
+        )
 
     def done(self, item: OutboxItem) -> None:
         """The invoice is in bexio: "transferred" here, and "open" once issued (conditional updates)."""
         invoice, link = item.invoice, self._link(item)
-        invoice.status = Invoice.objects.values_list("status", flat=True).get(
-            pk=invoice.pk
+        status = item.__dict__.pop("_locked_status", None)  # read by `lock_local` just before
+        invoice.status = (
+            status
+            if status is not None
+            else Invoice.objects.values_list("status", flat=True).get(pk=invoice.pk)
         )  # locked: current
         if invoice.status == InvoiceStatus.APPROVED:
             invoice.mark_transferred()

@@ -46,6 +46,54 @@ def add(
     return item
 
 
+def add_many(org, writes, *, batch: TransferBatch | None = None) -> list[OutboxItem]:
+    """`add` for many writes at once (`writes`: (kind, key, label, about) tuples), the same result.
+
+    The existing items are read in one query and the new ones inserted in one statement, instead of
+    a read and an insert each. When another process made one of them at this moment (the unique key
+    refuses the insert), nothing of the insert stays and each write goes through `add` on its own.
+    """
+    writes = [(kind, key[:120], label, about) for kind, key, label, about in writes]
+    if not writes:
+        return []
+    existing = {
+        (i.kind, i.key): i
+        for i in OutboxItem.objects.filter(
+            organisation=org, kind__in={w[0] for w in writes}, key__in={w[1] for w in writes}
+        )
+    }
+    new = {}
+    for kind, key, label, about in writes:
+        if (kind, key) not in existing and (kind, key) not in new:
+            new[kind, key] = OutboxItem(
+                organisation=org, kind=kind, key=key, label=label[:200], batch=batch, **about
+            )
+    if new:
+        try:
+            with transaction.atomic():
+                OutboxItem.objects.bulk_create(list(new.values()))
+        except IntegrityError:  # one of them made at this moment by another process
+            return [
+                add(org, kind, key, label=label, batch=batch, **about) for kind, key, label, about in writes
+            ]
+    items = []
+    for kind, key, _label, _about in writes:
+        item = existing.get((kind, key))
+        if item is None:
+            items.append(new[kind, key])
+            continue
+        if (
+            batch is not None
+            and item.batch_id != batch.pk
+            and item.status in (ItemStatus.PENDING, ItemStatus.FAILED)
+        ):
+            OutboxItem.objects.filter(pk=item.pk, status__in=[ItemStatus.PENDING, ItemStatus.FAILED]).update(
+                batch=batch, status=ItemStatus.PENDING, next_try_at=None
+            )
+        items.append(item)
+    return items
+
+
 def wake(org, batch: TransferBatch | None = None) -> None:
     """After this transaction commits, start a worker task for the organisation's outbox."""
 

@@ -209,3 +209,51 @@ def test_items_that_may_be_in_bexio_are_looked_up_with_one_search(sb, client, de
     assert OutboxAttempt.objects.filter(outcome="adopted").count() == 5
     creates = [r for r in write_requests(sb, mark) if r["path"] == "/2.0/kb_invoice"]
     assert creates == []
+
+
+def test_queueing_many_invoices_at_once_does_what_one_by_one_does(demo, monkeypatch):
+    invoices = list(
+        Invoice.objects.filter(organisation=demo, status=InvoiceStatus.APPROVED).select_related(
+            "member", "organisation"
+        )[:4]
+    )
+    done = invoice_item(invoices[0], status=ItemStatus.DONE)
+    failed = invoice_item(invoices[1], status=ItemStatus.FAILED)
+    batch = TransferBatch.objects.create(organisation=demo)
+    writes = [w for invoice in invoices for w in start.invoice_writes(invoice)]
+    items = enqueue.add_many(demo, writes, batch=batch)
+    assert [i.key for i in items] == [w[1] for w in writes]
+    assert all(i.pk for i in items)
+    done.refresh_from_db()
+    failed.refresh_from_db()
+    assert (done.status, done.batch_id) == (ItemStatus.DONE, None)  # done stays done
+    assert (failed.status, failed.batch_id) == (ItemStatus.PENDING, batch.pk)  # failed joins the batch
+    new = OutboxItem.objects.filter(organisation=demo, key__in=[str(i.uuid) for i in invoices[2:]])
+    assert [(i.status, i.batch_id, bool(i.label)) for i in new] == [(ItemStatus.PENDING, batch.pk, True)] * 2
+    count = OutboxItem.objects.count()
+    assert [i.pk for i in enqueue.add_many(demo, writes, batch=batch)] == [i.pk for i in items]
+    assert OutboxItem.objects.count() == count
+
+    # Another process inserts one of them at this moment: the insert is refused, each write goes
+    # through `add` on its own, nothing is queued twice.
+    more = list(
+        Invoice.objects.filter(organisation=demo, status=InvoiceStatus.APPROVED).select_related(
+            "member", "organisation"
+        )[4:7]
+    )
+    assert len(more) == 3
+    writes = [w for invoice in more for w in start.invoice_writes(invoice)]
+    real_bulk_create = OutboxItem.objects.bulk_create
+
+    raced = []
+
+    def racing_bulk_create(objs, **kw):
+        raced.append(invoice_item(more[1]))
+        return real_bulk_create(objs, **kw)
+
+    monkeypatch.setattr(OutboxItem.objects, "bulk_create", racing_bulk_create)
+    items = enqueue.add_many(demo, writes, batch=batch)
+    assert raced and [i.key for i in items] == [w[1] for w in writes]
+    assert all(i.pk and i.batch_id == batch.pk for i in items)
+    for invoice in more:
+        assert OutboxItem.objects.filter(organisation=demo, key=str(invoice.uuid)).count() == 1
