@@ -549,9 +549,10 @@ class Invoice(models.Model):
     def cancel(self, user=None) -> None:
         """Draft or approved -> cancelled: the charges are billed again, credit used comes back.
 
-        An approved invoice can be cancelled only while nothing of it has reached the accounting:
-        every function registered for the hook "invoice_cancel" may refuse (with the reason) or
-        withdraw its pending work, inside this transaction.
+        An approved invoice can be cancelled here only while the accounting does not hold it: every
+        function registered for the hook "invoice_cancel" may refuse (with the reason) or withdraw
+        its pending work, inside this transaction. (Credit use already booked there is reversed
+        there: the credit given back is a credit entry, and bexio_link books it.)
         """
 
         if self.uses_credit:
@@ -564,22 +565,41 @@ class Invoice(models.Model):
             refusal = hooks.first("invoice_cancel", fresh)
             if refusal:
                 raise CancelRefused(refusal)
-            used = fresh.credit_entries.filter(kind=CreditKind.USAGE).aggregate(s=Sum("amount"))["s"]
-            if used:
-                CreditEntry.objects.create(
-                    organisation_id=fresh.organisation_id,
-                    member_id=fresh.member_id,
-                    date=timezone.localdate(),
-                    kind=CreditKind.USAGE,
-                    amount=-used,
-                    text=str(_("Invoice %(number)s cancelled: credit restored") % {"number": fresh.number}),
-                    invoice=fresh,
-                    created_by=user,
-                )
-        fresh.status = InvoiceStatus.CANCELLED
-        fresh.save(update_fields=["status", "updated_at"])
-        fresh.charges.update(invoice=None)
+        fresh._void(user)
         self._take(fresh)
+
+    def _void(self, user) -> None:
+        """Cancelled (the caller holds the row): the credit it used comes back as an entry of its own,
+        dated today, and its charges are free to be billed again."""
+        used = self.credit_entries.filter(kind=CreditKind.USAGE).aggregate(s=Sum("amount"))["s"]
+        if used:
+            CreditEntry.objects.create(
+                organisation_id=self.organisation_id,
+                member_id=self.member_id,
+                date=timezone.localdate(),
+                kind=CreditKind.USAGE,
+                amount=-used,
+                text=str(_("Invoice %(number)s cancelled: credit restored") % {"number": self.number}),
+                invoice=self,
+                created_by=user,
+            )
+        self.status = InvoiceStatus.CANCELLED
+        self.save(update_fields=["status", "updated_at"])
+        self.charges.update(invoice=None)
+
+    @transaction.atomic
+    def _cancelled_in_accounting(self) -> bool:
+        """The accounting cancelled the invoice: as a cancel here (its charges are billed again, the
+        credit it used comes back). False when it was not in the accounting or is cancelled already."""
+        if self.uses_credit:
+            lock_credit_account(self.member)
+        fresh = self._lock()
+        if fresh.status not in IN_ACCOUNTING or fresh.status == InvoiceStatus.CANCELLED:
+            self._take(fresh)
+            return False
+        fresh._void(user=None)
+        self._take(fresh)
+        return True
 
     def _move(self, expected, status) -> bool:
         """Conditional UPDATE: from one of the `expected` statuses to `status`; True if it moved."""
@@ -607,7 +627,8 @@ class Invoice(models.Model):
         """Apply a status read back from the accounting; returns whether it changed.
 
         Only an invoice the accounting has (transferred or further) takes it: a draft, approved or
-        here-cancelled invoice never changes because of a (stale) read.
+        here-cancelled invoice never changes because of a (stale) read. Cancelled in the accounting
+        is a cancel here (charges free, credit back); a cancelled invoice never comes back.
         """
         status = InvoiceStatus(status)
         if status not in BEXIO_STATUSES:
@@ -616,7 +637,10 @@ class Invoice(models.Model):
             raise InvalidStatusChange("a draft invoice is not in bexio")
         if self.status == status:
             return False
-        return self._move([s for s in IN_ACCOUNTING if s != status], status)
+        if status == InvoiceStatus.CANCELLED:
+            return self._cancelled_in_accounting()
+        # Once cancelled, never back: its charges and credit are free again (maybe billed anew).
+        return self._move([s for s in IN_ACCOUNTING if s not in (status, InvoiceStatus.CANCELLED)], status)
 
     # --- payments ------------------------------------------------------------------------------
     @property

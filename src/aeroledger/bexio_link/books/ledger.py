@@ -192,8 +192,12 @@ def bookings(org, mapping: Mapping, *, until: date | None = None) -> list[Bookin
 
 
 def _void_usage() -> Q:
-    """Credit an invoice used and gave back when it was cancelled here (never in bexio)."""
-    return Q(kind=CreditKind.USAGE, invoice__status=InvoiceStatus.CANCELLED)
+    """Credit a cancelled invoice used and gave back before that use was booked in bexio: neither
+    is there. (A use booked in bexio stays, and the credit given back is booked as its reversal.)"""
+    booked_use = OutboxItem.objects.filter(
+        invoice=OuterRef("invoice"), kind=ItemKind.MANUAL_ENTRY, credit_entry__isnull=True
+    ).exclude(status=ItemStatus.CANCELLED)
+    return Q(kind=CreditKind.USAGE, invoice__status=InvoiceStatus.CANCELLED) & ~Q(Exists(booked_use))
 
 
 def credit_total(org, until: date | None = None) -> Decimal:

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -118,6 +120,11 @@ class InvoiceSettingsForm(forms.ModelForm):
         return data
 
 
+def _taxed(tax: BexioRecord) -> bool:
+    rate = tax.data.get("value")
+    return rate is not None and Decimal(str(rate)) != 0
+
+
 class ChargeMappingForm(forms.Form):
     """One row of the mapping table: an article, or an account and a tax (or nothing)."""
 
@@ -130,6 +137,7 @@ class ChargeMappingForm(forms.Form):
         if row is not None:
             initial = {"article": row.article_id, "account": row.account_id, "tax": row.tax_id}
         super().__init__(*args, initial=initial, **kwargs)
+        self.charge_type = charge_type
         self.fields["article"].queryset = _records(
             organisation, Kind.ARTICLE, row and row.article_id
         ).order_by("name")
@@ -147,6 +155,17 @@ class ChargeMappingForm(forms.Form):
         data = super().clean()
         if not data.get("article") and bool(data.get("account")) != bool(data.get("tax")):
             raise forms.ValidationError(_("Without an article, choose both an account and a tax."))
+        tax = data.get("tax")
+        if self.charge_type == ChargeType.TOP_UP and tax is not None and _taxed(tax):
+            # The same rule as Mapping._top_up_tax_problems (which also covers an article's tax).
+            self.add_error(
+                "tax",
+                _(
+                    "A top-up is paid in advance, not sold: choose a tax of 0 %% "
+                    "(VAT arises when the credit is used)."
+                )
+                % {},
+            )
         return data
 
     @property

@@ -223,7 +223,29 @@ class Mapping:
                     _("The tax %(tax)s of article %(name)s is inactive in bexio.")
                     % {"tax": tax.name, "name": row.article.name}
                 )
+        if row.charge_type == ChargeType.TOP_UP:
+            reasons += self._top_up_tax_problems(row)
         return reasons
+
+    def _top_up_tax_problems(self, row: ChargeMapping) -> list[str]:
+        """A top-up is money paid in advance, not a sale: VAT arises when the credit is used, at the
+        rate of what it pays for. A taxed top-up would charge the member VAT twice."""
+        if row.tax_id:
+            tax_id = row.tax.bexio_id
+        elif row.article_id:
+            tax_id = row.article.data.get("tax_income_id") or row.article.data.get("tax_id")
+        else:
+            return []
+        rate = self.tax_rate(tax_id)
+        if rate is None or rate == 0:
+            return []
+        return [
+            _(
+                "A top-up is paid in advance, not sold: choose a tax of 0 %% for it (now %(tax)s). VAT "
+                "arises when the credit is used; a taxed top-up would charge it twice."
+            )
+            % {"tax": self.tax_name(tax_id)}
+        ]
 
     def position_problems(self, charge_type: str, aircraft_id=None, aerodrome_id=None, label="") -> list[str]:
         row = self.row_for(charge_type, aircraft_id, aerodrome_id)

@@ -2,7 +2,8 @@
 
 - "invoice_cancel": an invoice may be cancelled only while nothing of it can be in bexio; its
   waiting writes are withdrawn in the same transaction (or the cancel is refused, with the reason).
-- a credit entry booked here (deposit, refund, correction, paid top-up) queues its booking.
+- a credit entry booked here (deposit, refund, correction, paid top-up) queues its booking; credit
+  given back by a cancelled invoice reverses the booking of its use.
 - "money_accounts": the bank accounts a deposit or refund may go through (bexio's).
 - "vat_rate": the VAT of a position, from the mapping (the invoice page shows VAT per rate).
 """
@@ -22,7 +23,7 @@ from aeroledger.members.models import Member
 from aeroledger.tenancy import hooks
 
 from . import demo, panels
-from .bookings.plan import books_on_its_own, entry_reference
+from .bookings.plan import books_on_its_own, entry_reference, is_credit_given_back, usage_reference
 from .contacts.sender import queue_contact_update
 from .models import ItemKind, ItemStatus, OutboxItem
 from .outbox import enqueue
@@ -31,39 +32,62 @@ log = logging.getLogger(__name__)
 
 
 def withdraw_or_refuse(invoice: Invoice) -> str | None:
-    """Called by Invoice.cancel() with the invoice locked: withdraw its waiting writes, or say why not."""
+    """Called by Invoice.cancel() with the invoice locked: withdraw its waiting writes, or say why not.
+
+    An invoice bexio has (or may have) is cancelled in bexio; the status sync brings that back. A
+    use of credit booked in bexio does not stand in the way: the cancel gives the credit back, and
+    that is booked in bexio as the reversal of the use (queue_credit_booking). One being sent right
+    now does: whether it lands is not known yet.
+    """
     items = list(
         OutboxItem.objects.select_for_update().filter(invoice=invoice).exclude(status=ItemStatus.CANCELLED)
     )
     in_bexio = [i for i in items if not i.withdrawable]
-    if in_bexio:
-        if any(i.kind == ItemKind.INVOICE for i in in_bexio):
-            return _(
-                "Invoice %(number)s is being transferred to bexio or is there already: cancel it in bexio "
-                "once the transfer has finished; its status comes back here."
-            ) % {"number": invoice.number}
+    if any(i.kind == ItemKind.INVOICE for i in in_bexio):
         return _(
-            "The credit invoice %(number)s used is booked in bexio already: book a correction on the "
-            "member's credit account instead (it is booked in bexio too)."
+            "Invoice %(number)s is being transferred to bexio or is there already: cancel it in bexio "
+            "once the transfer has finished; its status comes back here."
         ) % {"number": invoice.number}
-    OutboxItem.objects.filter(pk__in=[i.pk for i in items]).update(
+    if any(i.status != ItemStatus.DONE for i in in_bexio):
+        return _(
+            "The credit invoice %(number)s used is being booked in bexio right now: try again in a minute."
+        ) % {"number": invoice.number}
+    OutboxItem.objects.filter(pk__in=[i.pk for i in items if i.withdrawable]).update(
         status=ItemStatus.CANCELLED, next_try_at=None
     )
     return None
 
 
 def queue_credit_booking(sender, instance: CreditEntry, created: bool, raw: bool = False, **kwargs) -> None:
-    """A credit entry that is money in or out of the credit account is booked in bexio too."""
+    """A credit entry that is money in or out of the credit account is booked in bexio too; credit
+    given back by a cancelled invoice reverses its use there (or withdraws that use, not sent yet)."""
     org = instance.organisation
     if not created or raw or not org.bexio_option or not org.is_prepaid:
         return
-    if connection_for(org) is None:
+    if is_credit_given_back(instance):  # follows its use of credit, which was queued (or not)
+        use = (
+            OutboxItem.objects.select_for_update()
+            .filter(organisation=org, kind=ItemKind.MANUAL_ENTRY, key=usage_reference(instance.invoice))
+            .exclude(status=ItemStatus.CANCELLED)
+            .first()
+        )
+        if use is None:  # its use was never queued (cancelled before any transfer): nothing in bexio
+            return
+        if use.withdrawable:  # cancelled in bexio before its use of credit was booked: not booked now
+            OutboxItem.objects.filter(pk=use.pk).update(status=ItemStatus.CANCELLED, next_try_at=None)
+            return
+    elif connection_for(org) is None:
         # Not connected yet: what the credit accounts hold then is their opening balance in bexio
         # (the reconciliation shows it); only what happens once connected is booked entry by entry.
         return
-    if not books_on_its_own(instance, mapping_for(org)):
+    elif not books_on_its_own(instance, mapping_for(org)):
         return
     label = f"{instance.member.display_name}: {instance.get_kind_display()} {instance.amount}"
+    if is_credit_given_back(instance):
+        label = _("%(number)s %(member)s: cancelled, credit given back") % {
+            "number": instance.invoice.number,
+            "member": instance.member.display_name,
+        }
     enqueue.add(org, ItemKind.MANUAL_ENTRY, entry_reference(instance), label=label, credit_entry=instance)
     enqueue.wake(org)
 

@@ -15,6 +15,8 @@ pays for (the mapping's tax of each charge type). So:
 | refund paid out                           | credit account -> bank account                        |
 | correction (+ / -)                        | corrections account -> credit account (or back)       |
 | payment of a top-up deleted in bexio      | the top-up's re-booking, reversed                     |
+| invoice cancelled (here or in bexio) after| the use of credit as booked, reversed (revenue, VAT   |
+| its use of credit was booked              | -> credit account), dated the day of the cancel       |
 
 Every entry carries a reference number (`AL-<organisation>-<kind><number>`) that a retry finds in
 bexio before it books again (exactly once). Nothing of CHF 0.00 is ever booked.
@@ -32,6 +34,8 @@ from django.utils.translation import gettext as _
 from aeroledger.bexio_link.masterdata.mapping import Mapping, charge_type_label
 from aeroledger.billing.models import CreditEntry, CreditKind, Invoice
 
+from ..models import OutboxItem
+
 ZERO = Decimal("0.00")
 # The letter of each kind of booking in its reference number.
 LETTERS = {
@@ -40,6 +44,7 @@ LETTERS = {
     CreditKind.REFUND: "R",
     CreditKind.CORRECTION: "C",
     CreditKind.TOP_UP: "T",
+    "reversal": "X",  # credit given back by a cancelled invoice: its use reversed
 }
 
 
@@ -104,7 +109,14 @@ def usage_reference(invoice: Invoice) -> str:
 
 
 def entry_reference(entry: CreditEntry) -> str:
+    if is_credit_given_back(entry):
+        return reference(entry.organisation, "reversal", entry.invoice.number)
     return reference(entry.organisation, entry.kind, entry.pk)
+
+
+def is_credit_given_back(entry: CreditEntry) -> bool:
+    """The entry gives back the credit a cancelled invoice had used."""
+    return entry.kind == CreditKind.USAGE and entry.invoice_id is not None and entry.amount > 0
 
 
 def _credit_account(mapping: Mapping, plan: BookingPlan) -> int | None:
@@ -168,6 +180,7 @@ def plan_credit_entry(entry: CreditEntry, mapping: Mapping) -> BookingPlan:
         CreditKind.REFUND: _("refund"),
         CreditKind.CORRECTION: _("correction"),
         CreditKind.TOP_UP: _("top-up paid"),
+        CreditKind.USAGE: _("invoice cancelled, credit given back"),
     }
     plan = BookingPlan(
         reference_nr=entry_reference(entry),
@@ -193,6 +206,8 @@ def plan_credit_entry(entry: CreditEntry, mapping: Mapping) -> BookingPlan:
         other = mapping.top_up_account_id()
         if other is None:
             plan.blockers.append(_("Top-ups are not mapped to an account."))
+    elif is_credit_given_back(entry):
+        return plan_reversal(entry, mapping, plan)
     else:
         plan.blockers.append(_("This kind of credit entry is not booked on its own."))
         return plan
@@ -207,6 +222,41 @@ def plan_credit_entry(entry: CreditEntry, mapping: Mapping) -> BookingPlan:
             abs(amount), debit_account_id=debit, credit_account_id=credit, description=plan.description
         )
     )
+    return plan
+
+
+def plan_reversal(entry: CreditEntry, mapping: Mapping, plan: BookingPlan) -> BookingPlan:
+    """Credit given back by a cancelled invoice: the booking of its use exactly as bexio got it
+    (accounts and VAT of then, not of today's mapping), sides swapped, dated the day of the cancel."""
+    invoice = entry.invoice
+    booked = (
+        OutboxItem.objects.filter(organisation_id=entry.organisation_id, key=usage_reference(invoice))
+        .exclude(sent=None)
+        .values_list("sent", flat=True)
+        .first()
+    )
+    if not booked:
+        plan.blockers.append(_("The use of credit this gives back is not booked in bexio."))
+        return plan
+    plan.description = _("%(number)s %(member)s: cancelled, credit given back") % {
+        "number": invoice.number,
+        "member": entry.member.display_name,
+    }
+    for line in booked["lines"]:
+        plan.lines.append(
+            BookingLine(
+                Decimal(line["amount"]),
+                debit_account_id=line["credit"],
+                credit_account_id=line["debit"],
+                tax_id=line["tax_id"],
+                description=line["description"] if line["credit"] else plan.description,
+            )
+        )
+    if plan.amount != entry.amount:
+        plan.blockers.append(
+            _("The credit given back (%(back)s) is not what its use booked in bexio (%(booked)s).")
+            % {"back": entry.amount, "booked": plan.amount}
+        )
     return plan
 
 

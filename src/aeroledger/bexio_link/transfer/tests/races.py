@@ -19,6 +19,7 @@ and the invariants are checked:
 - every bexio invoice matches exactly one local invoice (api_reference = uuid) that is not
   cancelled and has something due, and its total is that amount due; every manual entry in bexio
   matches exactly one outbox item (its reference, id and amount); nothing of CHF 0.00 in bexio;
+  a use of credit in bexio whose invoice was cancelled is reversed there exactly once;
 - the company's own bexio contact is never overwritten; a contact is linked to one member at most;
 - no operation ends in an unexpected error (a 500, a deadlock).
 
@@ -752,11 +753,7 @@ def bexio_violations(world: World, bx, own_before: dict, *, drained: bool = True
         if amount == 0:
             found.append(f"booking {ref} in bexio is of CHF 0.00")
         if item.invoice_id is not None:
-            if item.invoice.status == InvoiceStatus.CANCELLED:
-                found.append(
-                    f"the credit invoice {item.invoice.number} used is booked, the invoice is cancelled"
-                )
-            elif amount != item.invoice.credit_applied:
+            if amount != item.invoice.credit_applied:
                 found.append(
                     f"booking {ref} is of {amount}, "
                     f"invoice {item.invoice.number} used {item.invoice.credit_applied}"
@@ -768,6 +765,22 @@ def bexio_violations(world: World, bx, own_before: dict, *, drained: bool = True
     for ref, item in bookings.items():
         if item.status == ItemStatus.DONE and ref not in by_ref:
             found.append(f"booking {ref} is done here, not in bexio")
+        # A use of credit in bexio whose invoice was cancelled is reversed there, once, in full.
+        if ref in by_ref and item.invoice_id is not None and item.invoice.status == InvoiceStatus.CANCELLED:
+            back = [
+                b
+                for b in bookings.values()
+                if b.credit_entry_id and entries[b.credit_entry_id].invoice_id == item.invoice_id
+            ]
+            if len(back) != 1:
+                found.append(
+                    f"the credit invoice {item.invoice.number} used is booked and the invoice cancelled: "
+                    f"reversed {len(back)} times"
+                )
+            elif drained and len(by_ref.get(back[0].key, [])) != 1:
+                found.append(
+                    f"the reversal {back[0].key} of a cancelled invoice's credit use is not in bexio once"
+                )
     if contact_snapshot(bx, world.own_contact) != own_before:
         found.append(f"the company's own bexio contact {world.own_contact} was overwritten")
     links = Counter(

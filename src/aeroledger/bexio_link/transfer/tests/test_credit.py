@@ -116,7 +116,7 @@ def test_bexio_refusing_a_booking_stops_it_with_bexios_message(sb, client, prepa
         assert invoice.status == InvoiceStatus.CANCELLED
 
 
-def test_cancel_is_refused_once_anything_is_in_bexio_and_withdraws_what_waits(sb, client, prepaid_demo):
+def test_cancel_withdraws_what_waits_and_reverses_a_credit_use_already_in_bexio(sb, client, prepaid_demo):
     inv = next(
         i for i in Invoice.objects.filter(organisation=prepaid_demo, status="approved") if i.credit_applied
     )
@@ -126,6 +126,7 @@ def test_cancel_is_refused_once_anything_is_in_bexio_and_withdraws_what_waits(sb
     assert set(OutboxItem.objects.filter(invoice=inv).values_list("status", flat=True)) == {
         ItemStatus.CANCELLED
     }
+    assert not OutboxItem.objects.filter(credit_entry__invoice=inv).exists()  # nothing to reverse
     worker.run_outbox(org_ids=[prepaid_demo.pk], client_factory=lambda _org: client)
     assert not any(e.reference_nr == usage_reference(inv) for e in client.manual_entries.iter())
 
@@ -139,9 +140,28 @@ def test_cancel_is_refused_once_anything_is_in_bexio_and_withdraws_what_waits(sb
     run(prepaid_demo, client, invoice_ids=[other.pk])
     other.refresh_from_db()
     assert other.status == InvoiceStatus.APPROVED
-    with pytest.raises(CancelRefused, match="booked in bexio already"):
-        other.cancel(None)
-    assert Invoice.objects.get(pk=other.pk).status == InvoiceStatus.APPROVED
+    # Cancelling withdraws the refused invoice and reverses the booked use of credit (revenue and
+    # VAT back to the credit account), once.
+    other.cancel(None)
+    assert Invoice.objects.get(pk=other.pk).status == InvoiceStatus.CANCELLED
+    assert OutboxItem.objects.get(invoice=other, kind=ItemKind.INVOICE).status == ItemStatus.CANCELLED
+    [reversal] = OutboxItem.objects.filter(credit_entry__invoice=other)
+    sb.clear_faults()
+    worker.run_outbox(org_ids=[prepaid_demo.pk], client_factory=lambda _org: client)
+    refs = [e.reference_nr for e in client.manual_entries.iter()]
+    assert refs.count(usage_reference(other)) == refs.count(reversal.key) == 1
+
+    # While the use of credit is being sent, whether it lands is not known: the cancel waits.
+    third = next(
+        i
+        for i in Invoice.objects.filter(organisation=prepaid_demo, status="approved")
+        if i.credit_applied and i.amount_due
+    )
+    start.start_transfer(prepaid_demo, [third.pk], enqueue_task=False)
+    OutboxItem.objects.filter(invoice=third, kind=ItemKind.MANUAL_ENTRY).update(status=ItemStatus.SENDING)
+    with pytest.raises(CancelRefused, match="right now"):
+        third.cancel(None)
+    assert Invoice.objects.get(pk=third.pk).status == InvoiceStatus.APPROVED
 
 
 def test_a_paid_top_up_is_credit_and_is_rebooked_from_the_clearing_account(sb, client, connected):
