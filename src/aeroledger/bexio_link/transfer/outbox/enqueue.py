@@ -35,6 +35,12 @@ def add(
                 )
         except IntegrityError:  # made at this moment by another process
             item = OutboxItem.objects.get(organisation=org, kind=kind, key=key)
+    _join(item, batch)
+    return item
+
+
+def _join(item: OutboxItem, batch: TransferBatch | None) -> None:
+    """An existing item that waits or failed joins `batch` (due now); done stays done."""
     if (
         batch is not None
         and item.batch_id != batch.pk
@@ -43,7 +49,6 @@ def add(
         OutboxItem.objects.filter(pk=item.pk, status__in=[ItemStatus.PENDING, ItemStatus.FAILED]).update(
             batch=batch, status=ItemStatus.PENDING, next_try_at=None
         )
-    return item
 
 
 def add_many(org, writes, *, batch: TransferBatch | None = None) -> list[OutboxItem]:
@@ -82,14 +87,7 @@ def add_many(org, writes, *, batch: TransferBatch | None = None) -> list[OutboxI
         if item is None:
             items.append(new[kind, key])
             continue
-        if (
-            batch is not None
-            and item.batch_id != batch.pk
-            and item.status in (ItemStatus.PENDING, ItemStatus.FAILED)
-        ):
-            OutboxItem.objects.filter(pk=item.pk, status__in=[ItemStatus.PENDING, ItemStatus.FAILED]).update(
-                batch=batch, status=ItemStatus.PENDING, next_try_at=None
-            )
+        _join(item, batch)
         items.append(item)
     return items
 
