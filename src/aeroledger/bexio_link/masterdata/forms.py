@@ -158,13 +158,12 @@ class ChargeMappingForm(forms.Form):
         tax = data.get("tax")
         if self.charge_type == ChargeType.TOP_UP and tax is not None and _taxed(tax):
             # The same rule as Mapping._top_up_tax_problems (which also covers an article's tax).
-            self.add_error(
-                "tax",
+            raise forms.ValidationError(
                 _(
                     "A top-up is paid in advance, not sold: choose a tax of 0 %% "
                     "(VAT arises when the credit is used)."
                 )
-                % {},
+                % {}
             )
         return data
 
