@@ -22,8 +22,11 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/ruff format --check src tests bench scripts
 
+# Browser tests run in a process of their own: after the rest of the suite, two of them have failed
+# to find elements that are on the page (cause not found yet); alone they pass every time.
 test-sqlite: $(STAMP)
-	$(BIN)/pytest -m "not postgres" -p no:cacheprovider
+	$(BIN)/pytest -m "not postgres and not browser" -p no:cacheprovider
+	$(BIN)/pytest -m "browser and not postgres" -p no:cacheprovider
 
 test-postgres: $(STAMP)
 	DATABASE_URL=$(PG_URL) $(BIN)/pytest -m postgres -p no:cacheprovider

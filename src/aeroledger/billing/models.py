@@ -376,6 +376,14 @@ class Invoice(models.Model):
         return self.kind == InvoiceKind.CHARGES and self.amount_due == 0 and self.credit_applied > 0
 
     @property
+    def cancellable_here(self) -> bool:
+        """Drafts and approved invoices; a statement also once paid from credit (no document of it is
+        in the accounting, only the booking of the credit it used, which the cancel reverses)."""
+        return self.status in (InvoiceStatus.DRAFT, InvoiceStatus.APPROVED) or (
+            self.status == InvoiceStatus.PAID and self.is_statement
+        )
+
+    @property
     def positions_editable(self) -> bool:
         """Positions may be removed or added on draft charge invoices (a top-up has its one position)."""
         return self.status == InvoiceStatus.DRAFT and self.kind == InvoiceKind.CHARGES
@@ -558,10 +566,10 @@ class Invoice(models.Model):
         if self.uses_credit:
             lock_credit_account(self.member)
         fresh = self._lock()
-        if fresh.status not in (InvoiceStatus.DRAFT, InvoiceStatus.APPROVED):
+        if not fresh.cancellable_here:
             self._take(fresh)  # e.g. "already cancelled", not "in the accounting (draft)"
             raise InvalidStatusChange(f"cannot cancel an invoice in status {fresh.status} here")
-        if fresh.status == InvoiceStatus.APPROVED:
+        if fresh.status != InvoiceStatus.DRAFT:
             refusal = hooks.first("invoice_cancel", fresh)
             if refusal:
                 raise CancelRefused(refusal)

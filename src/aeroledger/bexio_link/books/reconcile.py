@@ -613,12 +613,13 @@ def _vat_codes(mapping, tax_of, result, bookings, issued, date_from, date_to):
         if b.state != ledger.DONE or b.kind != "usage" or not _in(b.date, date_from, date_to):
             continue
         for line in b.lines:
-            if line["credit"] is None:
-                continue
+            if mapping.credit_account_id in (line["debit"], line["credit"]):
+                continue  # the credit account's side; the other lines are revenue (a reversal: debited)
+            sign = 1 if line["credit"] is not None else -1
             tax = tax_of(line["tax_id"])
             vat = maths.vat_included(line["amount"], tax.rate if tax else None)
-            rows[line["tax_id"]][0] += maths.cents(line["amount"]) - vat
-            rows[line["tax_id"]][1] += vat
+            rows[line["tax_id"]][0] += sign * (maths.cents(line["amount"]) - vat)
+            rows[line["tax_id"]][1] += sign * vat
     for tax_id, (net, vat) in sorted(rows.items(), key=lambda kv: mapping.tax_name(kv[0])):
         rate = mapping.tax_rate(tax_id)
         result.vat_codes.append(

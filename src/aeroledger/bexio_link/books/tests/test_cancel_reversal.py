@@ -34,22 +34,17 @@ def reversal_of(invoice) -> OutboxItem:
 def test_a_statement_cancelled_after_its_credit_use_was_booked_reverses_that_booking(sb, client, club):
     book_opening(club, client)
     transfer(club, client)
-    statement = (
-        Invoice.objects.filter(
-            organisation=club, credit_applied__gt=0, amount_due=0, status=InvoiceStatus.PAID
-        ).first()
-        or Invoice.objects.filter(organisation=club, credit_applied__gt=0, amount_due=0).first()
-    )
+    statement = Invoice.objects.filter(
+        organisation=club, credit_applied__gt=0, amount_due=0, status=InvoiceStatus.PAID
+    ).first()
     assert statement is not None, "the demo has a member whose credit paid a whole invoice"
     used = statement.credit_applied
     [booked] = entries_named(client, usage_reference(statement))
     balance = credit_balance(statement.member)
 
-    # A statement is "paid" once its use is booked: cancelling it here is what a treasurer does
-    # when the flights were wrong. Before, this was refused ("book a correction instead"), which
-    # left the revenue and VAT of the use standing.
-    Invoice.objects.filter(pk=statement.pk).update(status=InvoiceStatus.APPROVED)
-    statement.refresh_from_db()
+    # A statement is "paid" once its use is booked. Cancelling it is what a treasurer does when the
+    # flights were wrong; before, it was refused, which left the revenue and VAT of the use standing.
+    assert statement.cancellable_here
     statement.cancel(None)
     statement.refresh_from_db()
     assert statement.status == InvoiceStatus.CANCELLED
@@ -163,3 +158,30 @@ def test_a_top_up_may_carry_no_vat(sb, client, club):
     ChargeMapping.objects.filter(pk=row.pk).update(article=None, account=clearing, tax=taxed)
     [problem] = mapping_for(club).position_problems(ChargeType.TOP_UP)
     assert "choose a tax of 0 %" in problem and "UN81" in problem
+
+
+def test_a_reversal_waits_for_its_credit_use_to_reach_bexio_and_is_blocked_without_one(sb, client, club):
+    """The reversal is planned from the use as bexio got it: while that use is still on its way
+    (waiting, sending, failed with a retry to come) the reversal waits and is tried again; without
+    any booked use there is nothing to reverse and a person is told."""
+    from aeroledger.bexio_link.transfer.bookings.plan import plan_credit_entry
+
+    book_opening(club, client)
+    transfer(club, client)
+    invoice = Invoice.objects.filter(organisation=club, credit_applied__gt=0, amount_due__gt=0).first()
+    client.invoices.cancel(invoice.bexio_invoice.bexio_id)
+    sync_status(club, client)
+    back = invoice.credit_entries.get(kind=CreditKind.USAGE, amount__gt=0)
+    use = OutboxItem.objects.filter(organisation=club, key=usage_reference(invoice))
+    assert (
+        plan_credit_entry(back, mapping_for(club)).ok
+        and not plan_credit_entry(back, mapping_for(club)).waits_for
+    )
+
+    use.update(status=ItemStatus.SENDING)
+    waiting = plan_credit_entry(back, mapping_for(club))
+    assert waiting.waits_for and not waiting.blockers and not waiting.lines
+
+    use.update(status=ItemStatus.CANCELLED)
+    blocked = plan_credit_entry(back, mapping_for(club))
+    assert blocked.blockers and not blocked.waits_for

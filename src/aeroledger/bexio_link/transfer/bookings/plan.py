@@ -34,7 +34,7 @@ from django.utils.translation import gettext as _
 from aeroledger.bexio_link.masterdata.mapping import Mapping, charge_type_label
 from aeroledger.billing.models import CreditEntry, CreditKind, Invoice
 
-from ..models import OutboxItem
+from ..models import ItemKind, ItemStatus, OutboxItem
 
 ZERO = Decimal("0.00")
 # The letter of each kind of booking in its reference number.
@@ -66,6 +66,7 @@ class BookingPlan:
     description: str
     lines: list[BookingLine] = field(default_factory=list)
     blockers: list[str] = field(default_factory=list)
+    waits_for: str = ""  # another booking must reach bexio first (then this one is planned again)
 
     @property
     def ok(self) -> bool:
@@ -230,13 +231,24 @@ def plan_reversal(entry: CreditEntry, mapping: Mapping, plan: BookingPlan) -> Bo
     (accounts and VAT of then, not of today's mapping), sides swapped, dated the day of the cancel."""
     invoice = entry.invoice
     booked = (
-        OutboxItem.objects.filter(organisation_id=entry.organisation_id, key=usage_reference(invoice))
-        .exclude(sent=None)
+        OutboxItem.objects.filter(
+            organisation_id=entry.organisation_id,
+            kind=ItemKind.MANUAL_ENTRY,
+            key=usage_reference(invoice),
+            status=ItemStatus.DONE,
+            sent__isnull=False,
+        )
         .values_list("sent", flat=True)
         .first()
     )
     if not booked:
-        plan.blockers.append(_("The use of credit this gives back is not booked in bexio."))
+        use = OutboxItem.objects.filter(
+            organisation_id=entry.organisation_id, kind=ItemKind.MANUAL_ENTRY, key=usage_reference(invoice)
+        ).exclude(status__in=[ItemStatus.DONE, ItemStatus.CANCELLED])
+        if use.exists():  # on its way to bexio (or waiting for a retry): this follows it
+            plan.waits_for = _("The booking of the credit this gives back is not in bexio yet.")
+        else:
+            plan.blockers.append(_("The use of credit this gives back is not booked in bexio."))
         return plan
     plan.description = _("%(number)s %(member)s: cancelled, credit given back") % {
         "number": invoice.number,

@@ -19,7 +19,7 @@ from bexio.models import ManualEntryCreate, ManualEntryLineCreate, ManualEntryTy
 from ..invoices.sender import mapping_of
 from ..models import ItemKind, OutboxItem
 from ..outbox.db import db_section
-from ..outbox.senders import Blocked, OrgState, Progress, Rejected, Sender, register
+from ..outbox.senders import Blocked, NotYet, OrgState, Progress, Rejected, Sender, register
 from .plan import BookingLine, BookingPlan, plan_credit_entry, plan_usage
 
 
@@ -131,6 +131,8 @@ class ManualEntrySender(Sender):
         plan = self._plan(item, org)
         if plan.blockers:
             raise Blocked("; ".join(plan.blockers))
+        if plan.waits_for:
+            raise NotYet(plan.waits_for)
         return client.manual_entries.create(body(plan, mapping_of(org).currency_id))
 
     def complete(self, item: OutboxItem, client, org: OrgState, answer, progress: Progress) -> None:

@@ -24,6 +24,10 @@ from typing import Any, ClassVar
 from ..models import OutboxItem
 
 
+class NotYet(Exception):
+    """Nothing was sent: another write must reach bexio first. Tried again later (with back-off)."""
+
+
 class Blocked(Exception):
     """Nothing was sent: a person has to act first (the message says what)."""
 
