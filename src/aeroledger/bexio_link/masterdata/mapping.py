@@ -322,8 +322,14 @@ class Mapping:
         return [(str(r.bexio_id), r.name) for r in self.master.bank_accounts()]
 
     def top_up_account_id(self) -> int | None:
-        target = self.target_for(ChargeType.TOP_UP)
-        return target.account_id if target is not None else None
+        """The account top-up invoices book to, as mapped, even while the row has a problem to fix
+        (e.g. a taxed top-up): a top-up paid meanwhile must still be re-booked to the credit account."""
+        row = self.row_for(ChargeType.TOP_UP)
+        if row is None:
+            return None
+        if row.account_id:
+            return row.account.bexio_id
+        return row.article.data.get("account_id") if row.article_id else None
 
     @property
     def top_ups_need_rebooking(self) -> bool:

@@ -158,6 +158,8 @@ def test_a_top_up_may_carry_no_vat(sb, client, club):
     ChargeMapping.objects.filter(pk=row.pk).update(article=None, account=clearing, tax=taxed)
     [problem] = mapping_for(club).position_problems(ChargeType.TOP_UP)
     assert "choose a tax of 0 %" in problem and "UN81" in problem
+    # New top-ups wait for the fix; one paid meanwhile is still re-booked from the clearing account.
+    assert mapping_for(club).top_ups_need_rebooking
 
 
 def test_a_reversal_waits_for_its_credit_use_to_reach_bexio_and_is_blocked_without_one(sb, client, club):
