@@ -4,25 +4,19 @@ the login lockout. No page breaks the Content-Security-Policy (console errors ar
 Set AEROLEDGER_SHOTS=<dir> to keep screenshots at 1280 and 390 px.
 """
 
-import os
-from pathlib import Path
-
 import pytest
 
-from aeroledger.tenancy.testing import PASSWORD, make_fleet, make_flight, make_member, make_org, make_staff
+from aeroledger.tenancy.testing import (
+    PASSWORD,
+    make_fleet,
+    make_flight,
+    make_member,
+    make_org,
+    make_staff,
+    shoot,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-def shoot(page, name):
-    folder = os.environ.get("AEROLEDGER_SHOTS")
-    if not folder:
-        return
-    Path(folder).mkdir(parents=True, exist_ok=True)
-    for width in (1280, 390):
-        page.set_viewport_size({"width": width, "height": 900})
-        page.screenshot(path=f"{folder}/{name}-{width}.png", full_page=True)
-    page.set_viewport_size({"width": 1280, "height": 900})
 
 
 def test_hardened_pages_in_a_browser(transactional_db, live_server, browser_page, log_in, tmp_path, settings):

@@ -1,7 +1,9 @@
 """Small factories for tests of every app: an organisation with staff, members, a fleet, flights."""
 
+import os
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 from django.contrib.auth import get_user_model
 
@@ -78,3 +80,15 @@ def make_flight(org, aircraft, pilot, *, minutes=60, landings=(), instructor=Non
     if sign_off_by is not None:
         flight.sign_off(sign_off_by)
     return flight
+
+
+def shoot(page, name: str) -> None:
+    """Screenshots of a browser test's page at 1280 and 390 px into $AEROLEDGER_SHOTS (if set)."""
+    folder = os.environ.get("AEROLEDGER_SHOTS")
+    if not folder:
+        return
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    for width in (1280, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.screenshot(path=f"{folder}/{name}-{width}.png", full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})

@@ -23,7 +23,13 @@ from aeroledger.members.models import Member
 from aeroledger.tenancy import hooks
 
 from . import demo, panels
-from .bookings.plan import books_on_its_own, entry_reference, is_credit_given_back, usage_reference
+from .bookings.plan import (
+    books_on_its_own,
+    entry_reference,
+    given_back_label,
+    is_credit_given_back,
+    usage_reference,
+)
 from .contacts.sender import queue_contact_update
 from .models import ItemKind, ItemStatus, OutboxItem
 from .outbox import enqueue
@@ -52,10 +58,13 @@ def withdraw_or_refuse(invoice: Invoice) -> str | None:
         return _(
             "The credit invoice %(number)s used is being booked in bexio right now: try again in a minute."
         ) % {"number": invoice.number}
-    OutboxItem.objects.filter(pk__in=[i.pk for i in items if i.withdrawable]).update(
-        status=ItemStatus.CANCELLED, next_try_at=None
-    )
+    _withdraw([i.pk for i in items if i.withdrawable])
     return None
+
+
+def _withdraw(item_ids: list[int]) -> None:
+    """Writes that never reached bexio are withdrawn (the caller holds their rows)."""
+    OutboxItem.objects.filter(pk__in=item_ids).update(status=ItemStatus.CANCELLED, next_try_at=None)
 
 
 def queue_credit_booking(sender, instance: CreditEntry, created: bool, raw: bool = False, **kwargs) -> None:
@@ -74,7 +83,7 @@ def queue_credit_booking(sender, instance: CreditEntry, created: bool, raw: bool
         if use is None:  # its use was never queued (cancelled before any transfer): nothing in bexio
             return
         if use.withdrawable:  # cancelled in bexio before its use of credit was booked: not booked now
-            OutboxItem.objects.filter(pk=use.pk).update(status=ItemStatus.CANCELLED, next_try_at=None)
+            _withdraw([use.pk])
             return
     elif connection_for(org) is None:
         # Not connected yet: what the credit accounts hold then is their opening balance in bexio
@@ -82,12 +91,10 @@ def queue_credit_booking(sender, instance: CreditEntry, created: bool, raw: bool
         return
     elif not books_on_its_own(instance, mapping_for(org)):
         return
-    label = f"{instance.member.display_name}: {instance.get_kind_display()} {instance.amount}"
     if is_credit_given_back(instance):
-        label = _("%(number)s %(member)s: cancelled, credit given back") % {
-            "number": instance.invoice.number,
-            "member": instance.member.display_name,
-        }
+        label = given_back_label(instance)
+    else:
+        label = f"{instance.member.display_name}: {instance.get_kind_display()} {instance.amount}"
     enqueue.add(org, ItemKind.MANUAL_ENTRY, entry_reference(instance), label=label, credit_entry=instance)
     enqueue.wake(org)
 

@@ -4,8 +4,6 @@ Set AEROLEDGER_SHOTS=<dir> to keep screenshots of each step at 1280 and 390 px.
 """
 
 import io
-import os
-from pathlib import Path
 
 import pytest
 
@@ -16,21 +14,10 @@ from aeroledger.bexio_link.masterdata.mapping import mapping_for
 from aeroledger.bexio_link.masterdata.master import MasterData
 from aeroledger.bexio_link.masterdata.models import ContactLink, InvoiceSettings, Kind
 from aeroledger.bexio_link.masterdata.refresh import refresh_master_data
-from aeroledger.tenancy.testing import make_member, make_org, make_staff
+from aeroledger.tenancy.testing import make_member, make_org, make_staff, shoot
 from bexio.models import ContactCreate
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-def shoot(page, name):
-    folder = os.environ.get("AEROLEDGER_SHOTS")
-    if not folder:
-        return
-    Path(folder).mkdir(parents=True, exist_ok=True)
-    for width in (1280, 390):
-        page.set_viewport_size({"width": width, "height": 900})
-        page.screenshot(path=f"{folder}/{name}-{width}.png", full_page=True)
-    page.set_viewport_size({"width": 1280, "height": 900})
 
 
 def test_link_a_member_to_a_candidate_in_a_browser(

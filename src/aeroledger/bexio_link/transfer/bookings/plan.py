@@ -115,6 +115,14 @@ def entry_reference(entry: CreditEntry) -> str:
     return reference(entry.organisation, entry.kind, entry.pk)
 
 
+def given_back_label(entry: CreditEntry) -> str:
+    """What a person reads of credit given back by a cancelled invoice (the log, the booking)."""
+    return _("%(number)s %(member)s: cancelled, credit given back") % {
+        "number": entry.invoice.number,
+        "member": entry.member.display_name,
+    }
+
+
 def is_credit_given_back(entry: CreditEntry) -> bool:
     """The entry gives back the credit a cancelled invoice had used."""
     return entry.kind == CreditKind.USAGE and entry.invoice_id is not None and entry.amount > 0
@@ -250,10 +258,7 @@ def plan_reversal(entry: CreditEntry, mapping: Mapping, plan: BookingPlan) -> Bo
         else:
             plan.blockers.append(_("The use of credit this gives back is not booked in bexio."))
         return plan
-    plan.description = _("%(number)s %(member)s: cancelled, credit given back") % {
-        "number": invoice.number,
-        "member": entry.member.display_name,
-    }
+    plan.description = given_back_label(entry)
     for line in booked["lines"]:
         plan.lines.append(
             BookingLine(
